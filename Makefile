@@ -1,0 +1,50 @@
+# dealergate — the two commands a new machine needs are `make demo` and `make test`.
+# Both create the environment first (idempotent, quick when already set up).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SYSTEM_STAMP := var/.system-deps
+
+.PHONY: demo test env system-deps eval schema clean help
+
+help:
+	@echo "make demo   — 一键演示 / run broker + server + edge on a sample gate clip"
+	@echo "make test   — 运行全部测试 / run the whole test suite"
+	@echo "make eval   — 车牌识别评测 / score plate reading on ../shared/datasets"
+
+env: $(STAMP) $(SYSTEM_STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+# Debian packages the product and the tests need (CJK fonts for plate rendering, ...).
+$(SYSTEM_STAMP): scripts/setup-system.sh
+	scripts/setup-system.sh
+	@mkdir -p var && touch $(SYSTEM_STAMP)
+
+system-deps: $(SYSTEM_STAMP)
+
+demo: env
+	$(BIN)/dealergate demo
+
+test: env
+	$(BIN)/python -m pytest
+
+SHARED ?= ../shared
+eval: env
+	$(BIN)/python $(SHARED)/tools/plate_eval.py --reader "$(BIN)/dealergate read --jsonl" $(SHARED)/datasets/easypr_dev
+	$(BIN)/python $(SHARED)/tools/plate_eval.py --reader "$(BIN)/dealergate read --jsonl --ocr-only" $(SHARED)/datasets/lpr_crops/lyl8213_valid.csv
+	$(BIN)/python $(SHARED)/tools/plate_eval.py --reader "$(BIN)/dealergate read --jsonl --ocr-only" $(SHARED)/datasets/lpr_crops/ccpd_crops.csv
+
+schema: env
+	$(BIN)/dealergate contract schema
+
+clean:
+	rm -rf var/demo .pytest_cache
+
+-include models/train.mk

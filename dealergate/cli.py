@@ -1,0 +1,135 @@
+"""The `dealergate` command line: one entry point for the demo, the edge, the server and tools.
+
+Each subcommand only parses arguments and hands over to the module that owns the work, so the
+command line stays a table of contents of the product.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from dealergate import __version__
+
+app = typer.Typer(help="dealergate: 车牌识别到店提醒与续保助手 / plate-triggered renewal assistant", no_args_is_help=True)
+edge_app = typer.Typer(help="门岗边缘识别进程 / the gate-camera edge process", no_args_is_help=True)
+server_app = typer.Typer(help="门店服务器 / the dealership server", no_args_is_help=True)
+contract_app = typer.Typer(help="MQTT 事件契约 / the MQTT event contract", no_args_is_help=True)
+app.add_typer(edge_app, name="edge")
+app.add_typer(server_app, name="server")
+app.add_typer(contract_app, name="contract")
+
+
+def _logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("amqtt", "transitions", "websockets", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGINT/SIGTERM so long-running loops can finish their work and exit."""
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: object) -> None:
+        logging.getLogger("dealergate").info("signal %s received, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+@app.command()
+def version() -> None:
+    """打印版本 / print the version."""
+    typer.echo(f"dealergate {__version__}")
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="server port")] = 8000,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """一键演示：内置 MQTT、SQLite 演示数据、示例门岗视频 / run the whole flow on embedded defaults."""
+    from dealergate.demo import run_demo
+
+    _logging(verbose)
+    raise typer.Exit(run_demo(port=port))
+
+
+@edge_app.command("run")
+def edge_run(
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config file")] = None,
+    source: Annotated[Optional[str], typer.Option(help="file path, rtsp:// or http:// URL, or USB index")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """运行门岗识别 / run the edge: capture → detect → read → publish arrivals."""
+    from edge.config import EdgeSettings
+    from edge.runner import run_edge
+
+    _logging(verbose)
+    try:
+        settings = EdgeSettings.from_yaml(config) if config else EdgeSettings()
+        if source is not None:
+            settings = settings.model_copy(update={"source": source})
+    except Exception as exc:  # pydantic ValidationError, YAML errors, missing file
+        typer.echo(f"配置错误 / invalid edge configuration: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    run_edge(settings, stop=_stop_on_signals())
+
+
+@server_app.command("run")
+def server_run(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """运行门店服务器 / run the server (API, screens, MQTT ingest)."""
+    from server.config import ServerSettings
+    from server.main import run_server
+
+    _logging(verbose)
+    try:
+        settings = ServerSettings()
+    except Exception as exc:
+        typer.echo(f"配置错误 / invalid server configuration: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    run_server(settings)
+
+
+@app.command()
+def read(
+    images: Annotated[list[Path], typer.Argument(help="image files")],
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="JSON Lines as ../shared/tools/plate_eval.py expects")] = False,
+    ocr_only: Annotated[bool, typer.Option("--ocr-only", help="images are plate crops: skip detection")] = False,
+) -> None:
+    """识别图片中的车牌 / read the plates in still images."""
+    from edge.config import EdgeSettings
+    from edge.reader import PlateReader, read_images_jsonl
+
+    reader = PlateReader.from_settings(EdgeSettings())
+    for record in read_images_jsonl(reader, [str(p) for p in images], ocr_only=ocr_only):
+        if jsonl:
+            typer.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            texts = ", ".join(f"{p['text']} ({p['confidence']:.2f})" for p in record["plates"]) or "—"
+            typer.echo(f"{record['image']}: {texts}  [{record['ms']:.1f} ms]")
+
+
+@contract_app.command("schema")
+def contract_schema() -> None:
+    """打印到店事件的 JSON Schema / print the arrival event's JSON Schema."""
+    from dealergate.contract import arrival_json_schema
+
+    typer.echo(json.dumps(arrival_json_schema(), ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    app()

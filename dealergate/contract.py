@@ -1,0 +1,115 @@
+"""The MQTT event contract between edge and server: the only thing the two processes share.
+
+Versioned with `schema_version`; `docs/mqtt.md` holds the JSON Schema printed by
+`dealergate contract schema`. Both sides validate with these models, so a payload the edge can
+build is exactly a payload the server accepts.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from dealergate.plates import PLATE_TEXT_RE, PlateColor, PlateType
+
+SCHEMA_VERSION = 1
+TOPIC_ROOT = "dealergate"
+_SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+Slug = Annotated[str, Field(pattern=_SLUG, description="lower-case id: letters, digits, - and _")]
+
+
+def arrival_topic(site: str, camera: str) -> str:
+    """Topic an edge publishes arrivals on: `dealergate/<site>/<camera>/arrival`."""
+    return f"{TOPIC_ROOT}/{site}/{camera}/arrival"
+
+
+ARRIVAL_SUBSCRIPTION = f"{TOPIC_ROOT}/+/+/arrival"
+"""Wildcard the server subscribes to (every site, every camera)."""
+
+
+class PlateBox(BaseModel):
+    """Plate bounding box in frame pixels (x1, y1) top-left, (x2, y2) bottom-right."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    x1: int = Field(ge=0)
+    y1: int = Field(ge=0)
+    x2: int = Field(ge=0)
+    y2: int = Field(ge=0)
+
+
+class ArrivalEvent(BaseModel):
+    """A car seen at the gate: one event per car, identified by `event_id`.
+
+    `crop_ref` names the plate crop kept on the edge (`<camera>/<YYYY-MM-DD>/<event_id>.jpg`);
+    `crop_jpeg_b64` optionally carries the crop itself (≤ 64 KiB) so screens can show it at once.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    kind: Literal["arrival"] = "arrival"
+    site: Slug
+    camera: Slug
+    plate: str = Field(description="plate text without separator, e.g. 京A12345")
+    confidence: float = Field(ge=0.0, le=1.0, description="whole-plate confidence")
+    char_confidences: list[float] | None = Field(default=None, max_length=9)
+    plate_color: PlateColor = PlateColor.UNKNOWN
+    plate_type: PlateType = PlateType.UNKNOWN
+    captured_at: AwareDatetime = Field(description="ISO-8601 with time zone")
+    box: PlateBox | None = None
+    crop_ref: str | None = Field(default=None, max_length=256)
+    crop_jpeg_b64: str | None = Field(default=None, max_length=65536 * 4 // 3 + 4)
+
+    @field_validator("plate")
+    @classmethod
+    def _plate_shape(cls, v: str) -> str:
+        if not PLATE_TEXT_RE.fullmatch(v):
+            raise ValueError(
+                f"plate {v!r} must be 7-9 characters of the Chinese plate alphabet "
+                "(province, letters without I/O, digits, 警学挂港澳使领应急)"
+            )
+        return v
+
+    @field_validator("char_confidences")
+    @classmethod
+    def _char_conf_range(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and any(not 0.0 <= c <= 1.0 for c in v):
+            raise ValueError("char_confidences must each lie in [0, 1]")
+        return v
+
+    @field_validator("crop_ref")
+    @classmethod
+    def _crop_ref_relative(cls, v: str | None) -> str | None:
+        if v is not None and (v.startswith("/") or ".." in v.split("/") or not re.fullmatch(r"[\w./-]+", v)):
+            raise ValueError("crop_ref must be a relative path without '..'")
+        return v
+
+    def topic(self) -> str:
+        return arrival_topic(self.site, self.camera)
+
+    def to_payload(self) -> bytes:
+        """UTF-8 JSON bytes as published (Chinese kept readable, not \\u-escaped)."""
+        return self.model_dump_json(exclude_none=True).encode("utf-8")
+
+    @classmethod
+    def from_payload(cls, payload: bytes | str) -> "ArrivalEvent":
+        """Parse and validate; raises `pydantic.ValidationError` with the field at fault."""
+        return cls.model_validate_json(payload)
+
+
+def arrival_json_schema() -> dict:
+    """JSON Schema of the arrival event (draft 2020-12), as documented in docs/mqtt.md."""
+    schema = ArrivalEvent.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://dealergate.local/schemas/arrival-v1.json"
+    return schema
+
+
+def now_local() -> datetime:
+    """Current time with the machine's time zone, the form `captured_at` expects."""
+    return datetime.now().astimezone()

@@ -1,0 +1,114 @@
+"""Chinese licence-plate rules (GA 36) shared by the edge, the server and the generators.
+
+One place for the alphabet, the plate types and the grammar, so that the OCR model, the
+post-processing, the demo data and the server's matching all agree on what a valid plate is.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+"""The 31 province abbreviations that open every civil plate."""
+
+LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+"""Serial letters: I and O never appear on a plate (GA 36), they read as 1 and 0."""
+
+DIGITS = "0123456789"
+SPECIALS = "警学挂港澳使领应急"
+"""Suffix/prefix characters of special plates (police, coach, trailer, HK/Macao, embassy,
+consulate, emergency: 应急 is two characters)."""
+
+ALPHABET = PROVINCES + LETTERS + DIGITS + SPECIALS
+PAD_CHAR = "_"
+
+
+class PlateColor(StrEnum):
+    """Background colour of a plate, which tells the vehicle class at a glance."""
+
+    BLUE = "blue"
+    YELLOW = "yellow"
+    GREEN = "green"
+    WHITE = "white"
+    BLACK = "black"
+    UNKNOWN = "unknown"
+
+
+class PlateType(StrEnum):
+    """Plate layouts the product reads; the value is what goes on the wire."""
+
+    BLUE = "blue"  # small civil car, 7 characters, white on blue
+    YELLOW = "yellow"  # large vehicle front plate, single row, black on yellow
+    YELLOW_DOUBLE = "yellow_double"  # large vehicle rear plate, two rows
+    NEW_ENERGY_SMALL = "new_energy_small"  # 8 characters, gradient green (cars)
+    NEW_ENERGY_LARGE = "new_energy_large"  # 8 characters, yellow-green (buses, trucks)
+    POLICE = "police"  # white, red 警 suffix
+    COACH = "coach"  # yellow, 学 suffix (driving school)
+    TRAILER = "trailer"  # yellow, 挂 suffix
+    HK_MACAO = "hk_macao"  # black, 港/澳 suffix
+    EMBASSY = "embassy"  # black, 使 prefix
+    CONSULATE = "consulate"  # black, 领 suffix
+    EMERGENCY = "emergency"  # white, 应急 suffix
+    UNKNOWN = "unknown"
+
+
+PLATE_COLORS: dict[PlateType, PlateColor] = {
+    PlateType.BLUE: PlateColor.BLUE,
+    PlateType.YELLOW: PlateColor.YELLOW,
+    PlateType.YELLOW_DOUBLE: PlateColor.YELLOW,
+    PlateType.NEW_ENERGY_SMALL: PlateColor.GREEN,
+    PlateType.NEW_ENERGY_LARGE: PlateColor.GREEN,
+    PlateType.POLICE: PlateColor.WHITE,
+    PlateType.COACH: PlateColor.YELLOW,
+    PlateType.TRAILER: PlateColor.YELLOW,
+    PlateType.HK_MACAO: PlateColor.BLACK,
+    PlateType.EMBASSY: PlateColor.BLACK,
+    PlateType.CONSULATE: PlateColor.BLACK,
+    PlateType.EMERGENCY: PlateColor.WHITE,
+    PlateType.UNKNOWN: PlateColor.UNKNOWN,
+}
+
+_P = f"[{PROVINCES}]"
+_L = f"[{LETTERS}]"
+_AN = f"[{LETTERS}{DIGITS}]"
+_GRAMMAR: dict[PlateType, re.Pattern[str]] = {
+    PlateType.BLUE: re.compile(f"{_P}{_L}{_AN}{{5}}"),
+    PlateType.YELLOW: re.compile(f"{_P}{_L}{_AN}{{5}}"),
+    PlateType.YELLOW_DOUBLE: re.compile(f"{_P}{_L}{_AN}{{5}}"),
+    # small new-energy: D/F (or A-K for pure electric / hybrid) then 5 digits/letters
+    PlateType.NEW_ENERGY_SMALL: re.compile(f"{_P}{_L}[DFABCEGHJK]{_AN}[0-9]{{4}}"),
+    # large new-energy: 5 digits then D/F
+    PlateType.NEW_ENERGY_LARGE: re.compile(f"{_P}{_L}[0-9]{{5}}[DF]"),
+    PlateType.POLICE: re.compile(f"{_P}{_L}{_AN}{{4}}警"),
+    PlateType.COACH: re.compile(f"{_P}{_L}{_AN}{{4}}学"),
+    PlateType.TRAILER: re.compile(f"{_P}{_L}{_AN}{{4}}挂"),
+    PlateType.HK_MACAO: re.compile(f"粤Z{_AN}{{4}}[港澳]"),
+    PlateType.EMBASSY: re.compile("使[0-9]{6}"),
+    PlateType.CONSULATE: re.compile(f"{_P}[A-Z][0-9]{{4}}领"),
+    PlateType.EMERGENCY: re.compile(f"{_P}{_L}{_AN}{{4}}应急"),
+}
+PLATE_TEXT_RE = re.compile(f"[{ALPHABET}]{{7,9}}")
+"""Loose shape check for the wire: 7 to 9 characters from the plate alphabet."""
+
+
+def matching_types(text: str) -> list[PlateType]:
+    """Plate types whose grammar accepts `text` (empty when the read breaks every rule)."""
+    return [t for t, rx in _GRAMMAR.items() if rx.fullmatch(text)]
+
+
+def is_valid_plate(text: str) -> bool:
+    """True when `text` is a well-formed plate of at least one known type."""
+    return bool(matching_types(text))
+
+
+def mask_plate(text: str) -> str:
+    """Public form of a plate for the kiosk: province, letter and first two, e.g. 京A·12***."""
+    if len(text) < 4:
+        return "*" * len(text)
+    return f"{text[:2]}·{text[2:4]}{'*' * (len(text) - 4)}"
+
+
+def region_of(text: str) -> str:
+    """The province character of a plate (the kiosk may show it: it is not personal)."""
+    return text[:1] if text[:1] in PROVINCES else ""
