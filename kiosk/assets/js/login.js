@@ -1,0 +1,33 @@
+/* Login: POST credentials, then go to ?next= (same-site paths only) or the role's home screen. */
+(function () {
+  "use strict";
+  const params = new URLSearchParams(window.location.search);
+
+  function safeNext() {
+    const next = params.get("next") || "";
+    return next.startsWith("/") && !next.startsWith("//") ? next : null;
+  }
+
+  function notice(key) {
+    const box = document.querySelector("[data-slot=notice]");
+    box.dataset.i18n = key;
+    box.textContent = I18N.t(key);
+    box.classList.remove("hidden");
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    if (params.get("denied")) notice("login.denied");
+    const form = document.querySelector("[data-slot=form]");
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      const data = { username: form.username.value.trim(), password: form.password.value };
+      const res = await DG.api("/api/v1/auth/login", { method: "POST", json: data }).catch(() => null);
+      button.disabled = false;
+      if (!res) { notice("login.network"); return; }
+      if (!res.ok) { notice("login.failed"); form.password.select(); return; }
+      window.location.href = safeNext() || res.body.home;
+    });
+  });
+})();

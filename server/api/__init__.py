@@ -1,0 +1,14 @@
+"""HTTP and WebSocket routes: thin functions that call the domain modules, one file per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from server.api import arrivals, auth, customers, health, kiosk, pages, ws
+
+
+def build_router() -> APIRouter:
+    router = APIRouter()
+    for module in (auth, arrivals, customers, kiosk, health, ws, pages):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,67 @@
+"""Customer 360 for staff; every read is written to the audit log (who looked at whom, PIPL)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from sqlmodel import select
+
+from server import renewal
+from server.alerts import assess, honorific
+from server.api.deps import SessionDep, SettingsDep
+from server.auth import STAFF_ROLES, StaffSession, require_roles
+from server.db import local_today
+from server.logs import log_event
+from server.matching import load_vehicle_file
+from server.models import AuditLog, Customer, Vehicle
+
+router = APIRouter(prefix="/api/v1", tags=["customers"])
+log = logging.getLogger(__name__)
+
+
+@router.get("/customers/{customer_id}")
+def customer_360(
+    customer_id: int,
+    db: SessionDep,
+    settings: SettingsDep,
+    staff: Annotated[StaffSession, Depends(require_roles(STAFF_ROLES))],
+) -> dict[str, Any]:
+    customer = db.get(Customer, customer_id)
+    if customer is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such customer / 客户不存在")
+    db.add(AuditLog(who=staff.username, action="view_customer", customer_id=customer_id))
+    db.commit()  # the trail is written before the data leaves the server
+    log_event(log, "audit.view_customer", who=staff.username, customer_id=customer_id)
+    today = local_today(settings.tz)
+    vehicles = db.exec(select(Vehicle).where(Vehicle.customer_id == customer_id).order_by(Vehicle.id)).all()
+    files = []
+    for vehicle in vehicles:
+        file = load_vehicle_file(db, vehicle)
+        a = assess(file, today)
+        files.append(
+            {
+                "vehicle": vehicle.model_dump(exclude={"customer_id"}),
+                "policies": [p.model_dump(exclude={"vehicle_id"}) for p in reversed(file.policies)],
+                "claims": [c.model_dump(exclude={"vehicle_id"}) for c in reversed(file.claims)],
+                "visits": [v.model_dump(exclude={"vehicle_id"}) for v in reversed(file.visits)],
+                "renewal": {
+                    "segment": {
+                        "key": a.segment.value,
+                        "zh": renewal.SEGMENT_LABELS[a.segment].zh,
+                        "en": renewal.SEGMENT_LABELS[a.segment].en,
+                    },
+                    "days_to_expiry": a.days,
+                    "tier": a.tier,
+                    "grade": a.grade,
+                    "next_action": {"zh": a.action.zh, "en": a.action.en},
+                    "package": a.package,
+                    "talking_points": [{"zh": p.zh, "en": p.en} for p in a.talking_points],
+                },
+            }
+        )
+    return {
+        "customer": {**customer.model_dump(exclude={"created_at"}), "honorific": honorific(customer)},
+        "vehicles": files,
+    }

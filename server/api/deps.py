@@ -1,0 +1,32 @@
+"""Shared route dependencies: the app's settings, a database session per request, the hub."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.requests import HTTPConnection
+from sqlmodel import Session
+
+from server.config import ServerSettings
+from server.db import session_scope
+from server.push import PushHub
+
+
+def get_settings(conn: HTTPConnection) -> ServerSettings:
+    return conn.app.state.settings
+
+
+def get_session(conn: HTTPConnection) -> Iterator[Session]:
+    with session_scope(conn.app.state.engine) as session:
+        yield session
+
+
+def get_hub(conn: HTTPConnection) -> PushHub:
+    return conn.app.state.hub
+
+
+SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+HubDep = Annotated[PushHub, Depends(get_hub)]

@@ -1,0 +1,107 @@
+"""WebSocket endpoints of the three screens: a snapshot of today on connect, then live arrivals.
+
+Staff screens authenticate with the session cookie sent on the handshake (and, from a browser,
+must come from this server's own origin: no other site may open a socket with a staff cookie);
+the kiosk, which has no staff login, uses the `token` query parameter. A refused handshake is
+closed with 1008.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
+from starlette.concurrency import run_in_threadpool
+
+from server.alerts import list_alerts
+from server.auth import ADVISOR_ROLES, FRONTDESK_ROLES, StaffSession, session_from
+from server.db import local_today, session_scope
+from server.models import Role
+from server.push import Audience, PushHub, Subscriber
+
+router = APIRouter(tags=["push"])
+SNAPSHOT_LIMIT = {Audience.FRONTDESK: 50, Audience.ADVISOR: 50, Audience.KIOSK: 1}
+
+
+def _snapshot(websocket: WebSocket, audience: Audience) -> list[dict[str, Any]]:
+    state = websocket.app.state
+    tz = state.settings.tz
+    with session_scope(state.engine) as session:
+        return list_alerts(session, local_today(tz), tz, audience.value, limit=SNAPSHOT_LIMIT[audience])
+
+
+async def _send(websocket: WebSocket, message: dict[str, Any]) -> None:
+    await websocket.send_text(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+
+
+async def _wait_for_disconnect(websocket: WebSocket) -> None:
+    """Screens only listen; reading is how a closed socket is noticed."""
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass
+
+
+async def _serve(websocket: WebSocket, audience: Audience, who: str) -> None:
+    hub: PushHub = websocket.app.state.hub
+    await websocket.accept()
+    sub: Subscriber = hub.subscribe(audience, who)  # before the snapshot: nothing falls in between
+    closed = asyncio.create_task(_wait_for_disconnect(websocket))
+    try:
+        await _send(
+            websocket, {"type": "snapshot", "data": await run_in_threadpool(_snapshot, websocket, audience)}
+        )
+        while True:
+            getter = asyncio.create_task(sub.queue.get())
+            done, _ = await asyncio.wait({getter, closed}, return_when=asyncio.FIRST_COMPLETED)
+            if closed in done:
+                getter.cancel()
+                return
+            message = getter.result()
+            if message is None:  # server shutting down, or this screen fell too far behind
+                await websocket.close(code=status.WS_1012_SERVICE_RESTART)
+                return
+            await _send(websocket, message)
+    except (WebSocketDisconnect, RuntimeError):
+        return  # the screen went away mid-send; it reconnects by itself
+    finally:
+        closed.cancel()
+        hub.unsubscribe(sub)
+
+
+def _staff_for(websocket: WebSocket, roles: frozenset[Role]) -> StaffSession | None:
+    """The logged-in staff member allowed on this socket, or None (wrong role, foreign origin)."""
+    origin = websocket.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
+        return None  # a page of another site riding on the staff cookie
+    staff = session_from(websocket)
+    return staff if staff is not None and staff.role in roles else None
+
+
+@router.websocket("/ws/frontdesk")
+async def ws_frontdesk(websocket: WebSocket) -> None:
+    staff = _staff_for(websocket, FRONTDESK_ROLES)
+    if staff is None:
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+        return
+    await _serve(websocket, Audience.FRONTDESK, staff.username)
+
+
+@router.websocket("/ws/advisor")
+async def ws_advisor(websocket: WebSocket) -> None:
+    staff = _staff_for(websocket, ADVISOR_ROLES)
+    if staff is None:
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+        return
+    await _serve(websocket, Audience.ADVISOR, staff.username)
+
+
+@router.websocket("/ws/kiosk")
+async def ws_kiosk(websocket: WebSocket, token: str = "") -> None:
+    expected = websocket.app.state.settings.kiosk_token.get_secret_value()
+    if not hmac.compare_digest(token.encode("utf-8"), expected.encode("utf-8")):
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+        return
+    await _serve(websocket, Audience.KIOSK, "kiosk")

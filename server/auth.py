@@ -1,0 +1,170 @@
+"""Staff authentication: scrypt password hashes, HMAC-signed session cookies, role dependencies.
+
+Standard library only (hashlib.scrypt, hmac): nothing to install on the dealership's box and
+nothing clever. Roles are FastAPI dependencies so a route states who may call it in its signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.requests import HTTPConnection
+from sqlmodel import Session
+
+from server.models import Role, StaffUser
+
+SESSION_COOKIE = "dg_session"
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+FRONTDESK_ROLES = frozenset({Role.RECEPTIONIST, Role.MANAGER, Role.ADMIN})
+ADVISOR_ROLES = frozenset({Role.ADVISOR, Role.MANAGER, Role.ADMIN})
+STAFF_ROLES = frozenset(Role)
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """`scrypt$N$r$p$salt$hash`, parameters stored so they can be raised later without a migration."""
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    )
+    return "$".join(
+        (
+            "scrypt",
+            str(_SCRYPT_N),
+            str(_SCRYPT_R),
+            str(_SCRYPT_P),
+            base64.b64encode(salt).decode(),
+            base64.b64encode(digest).decode(),
+        )
+    )
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        algo, n, r, p, salt_b64, digest_b64 = stored.split("$")
+        if algo != "scrypt":
+            return False
+        expected = base64.b64decode(digest_b64)
+        got = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=base64.b64decode(salt_b64),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(got, expected)
+
+
+@dataclass(frozen=True)
+class StaffSession:
+    """Who is logged in, as carried by the signed cookie (no DB read per request)."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: Role
+    expires_at: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_session(session: StaffSession, key: bytes) -> str:
+    body = _b64(
+        json.dumps(
+            {
+                "uid": session.user_id,
+                "u": session.username,
+                "n": session.display_name,
+                "r": session.role.value,
+                "exp": session.expires_at,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+    )
+    mac = hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()
+    return f"{body}.{_b64(mac)}"
+
+
+def read_session(token: str | None, key: bytes, *, now: float | None = None) -> StaffSession | None:
+    """The session in a cookie value, or None when missing, tampered with or expired."""
+    if not token or "." not in token:
+        return None
+    body, mac = token.rsplit(".", 1)
+    expected = hmac.new(key, body.encode("ascii", "replace"), hashlib.sha256).digest()
+    try:
+        if not hmac.compare_digest(_unb64(mac), expected):
+            return None
+        data = json.loads(_unb64(body))
+        session = StaffSession(
+            int(data["uid"]), str(data["u"]), str(data["n"]), Role(data["r"]), int(data["exp"])
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+    return session if session.expires_at > (now if now is not None else time.time()) else None
+
+
+def new_session(user_id: int, username: str, display_name: str, role: Role, hours: float) -> StaffSession:
+    return StaffSession(user_id, username, display_name, role, int(time.time() + hours * 3600))
+
+
+def session_from(conn: HTTPConnection) -> StaffSession | None:
+    """Session of an HTTP request or WebSocket handshake (both carry the cookie)."""
+    return read_session(conn.cookies.get(SESSION_COOKIE), conn.app.state.session_key)
+
+
+def current_staff(request: Request) -> StaffSession:
+    """Dependency: the logged-in staff member, else 401."""
+    session = session_from(request)
+    if session is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "login required / 请先登录")
+    return session
+
+
+def require_roles(roles: frozenset[Role]) -> Callable[[StaffSession], StaffSession]:
+    """Dependency factory: the logged-in staff member if their role is in `roles`, else 403."""
+
+    def _check(staff: Annotated[StaffSession, Depends(current_staff)]) -> StaffSession:
+        if staff.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "role not allowed / 无权限")
+        return staff
+
+    return _check
+
+
+Staff = Annotated[StaffSession, Depends(current_staff)]
+
+
+def create_staff_user(
+    session: Session, username: str, display_name: str, role: Role, password: str
+) -> StaffUser:
+    """Add a staff account (the CLI's `adduser` and the demo seed both come through here)."""
+    if len(password) < 8:
+        raise ValueError("password must have at least 8 characters")
+    user = StaffUser(
+        username=username,
+        display_name=display_name,
+        role=Role(role).value,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    return user

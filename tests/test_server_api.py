@@ -1,0 +1,202 @@
+"""HTTP and WebSocket surface: login, roles, audit, pages, health (no MQTT here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+from starlette.websockets import WebSocketDisconnect
+
+from dealergate.contract import ArrivalEvent, now_local
+from server.auth import SESSION_COOKIE, StaffSession, read_session, sign_session
+from server.config import ServerSettings
+from server.main import create_app
+from server.models import AuditLog, Role, Vehicle
+from server.seed import DEMO_LOGINS
+
+PASSWORDS = {role: (user, pw) for role, user, pw in DEMO_LOGINS}
+
+
+@pytest.fixture(scope="module")
+def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    tmp: Path = tmp_path_factory.mktemp("api")
+    settings = ServerSettings(
+        database_url=f"sqlite:///{tmp / 'api.db'}",
+        var_dir=tmp / "var",
+        seed_demo=True,
+        kiosk_token="kiosk-secret-for-tests",
+    )
+    with TestClient(create_app(settings, ingest=False)) as client:
+        yield client
+
+
+def login(client: TestClient, role: Role) -> TestClient:
+    """A separate client (own cookie jar) logged in as the demo user of `role`."""
+    other = TestClient(client.app)
+    user, pw = PASSWORDS[role]
+    res = other.post("/api/v1/auth/login", json={"username": user, "password": pw})
+    assert res.status_code == 200, res.text
+    return other
+
+
+def test_health_reports_db_and_mqtt(app_client: TestClient) -> None:
+    body = app_client.get("/healthz").json()
+    assert body["db"] == "ok"
+    assert body["mqtt"] == "disconnected" and body["status"] == "degraded"  # this app runs without ingest
+    assert isinstance(body["arrivals_today"], int)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me", "/api/v1/arrivals", "/api/v1/customers/1"])
+def test_staff_routes_need_a_login(app_client: TestClient, path: str) -> None:
+    anonymous = TestClient(app_client.app)
+    assert anonymous.get(path).status_code == 401
+    # a kiosk token is not a staff login
+    assert anonymous.get(path, params={"token": "kiosk-secret-for-tests"}).status_code == 401
+
+
+def test_login_rejects_wrong_password_and_unknown_user(app_client: TestClient) -> None:
+    c = TestClient(app_client.app)
+    assert c.post("/api/v1/auth/login", json={"username": "reception", "password": "nope"}).status_code == 401
+    assert (
+        c.post("/api/v1/auth/login", json={"username": "ghost", "password": "dealergate"}).status_code == 401
+    )
+    assert SESSION_COOKIE not in c.cookies
+
+
+def test_login_sets_a_signed_httponly_cookie_and_logout_clears_it(app_client: TestClient) -> None:
+    c = TestClient(app_client.app)
+    res = c.post("/api/v1/auth/login", json={"username": "advisor", "password": "dealergate"})
+    assert res.status_code == 200
+    assert res.json() == {
+        "username": "advisor",
+        "display_name": "续保专员 陈志强",
+        "role": "advisor",
+        "home": "/advisor",
+    }
+    header = res.headers["set-cookie"]
+    assert "HttpOnly" in header and "samesite=lax" in header.lower()
+    assert c.get("/api/v1/me").json()["role"] == "advisor"
+    assert c.post("/api/v1/auth/logout").status_code == 204
+    c.cookies.clear()
+    assert c.get("/api/v1/me").status_code == 401
+
+
+def test_tampered_or_expired_cookie_is_refused(app_client: TestClient) -> None:
+    key = app_client.app.state.session_key
+    forged = sign_session(StaffSession(1, "reception", "x", Role.ADMIN, 4_102_444_800), b"wrong key")
+    c = TestClient(app_client.app, cookies={SESSION_COOKIE: forged})
+    assert c.get("/api/v1/me").status_code == 401
+    expired = sign_session(StaffSession(1, "reception", "x", Role.RECEPTIONIST, 1_000), key)
+    assert read_session(expired, key) is None
+    good = sign_session(StaffSession(1, "reception", "x", Role.RECEPTIONIST, 4_102_444_800), key)
+    body, mac = good.rsplit(".", 1)
+    assert read_session(body[:-2] + "xy." + mac, key) is None
+
+
+def test_pages_redirect_to_login_and_respect_roles(app_client: TestClient) -> None:
+    anonymous = TestClient(app_client.app, follow_redirects=False)
+    res = anonymous.get("/frontdesk")
+    assert res.status_code == 303 and res.headers["location"] == "/login?next=/frontdesk"
+    for path in ("/", "/login"):
+        page = anonymous.get(path)
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert anonymous.get("/assets/js/i18n.js").status_code == 200
+
+    reception = login(app_client, Role.RECEPTIONIST)
+    reception.follow_redirects = False
+    assert reception.get("/frontdesk").status_code == 200
+    denied = reception.get("/advisor")
+    assert denied.status_code == 303 and "denied=1" in denied.headers["location"]
+    advisor = login(app_client, Role.ADVISOR)
+    advisor.follow_redirects = False
+    assert advisor.get("/advisor").status_code == 200
+    assert advisor.get("/frontdesk").status_code == 303
+    manager = login(app_client, Role.MANAGER)
+    manager.follow_redirects = False
+    assert manager.get("/frontdesk").status_code == 200 and manager.get("/advisor").status_code == 200
+
+
+def test_kiosk_page_and_catalog_need_the_token(app_client: TestClient) -> None:
+    c = TestClient(app_client.app, follow_redirects=False)
+    # the token is not the demo default here, so the page does not fill it in
+    assert c.get("/kiosk").status_code == 200
+    assert c.get("/api/v1/kiosk/catalog").status_code == 403
+    catalog = c.get("/api/v1/kiosk/catalog", params={"token": "kiosk-secret-for-tests"}).json()
+    assert [p["key"] for p in catalog["packages"]] == ["basic", "economy", "comprehensive", "full"]
+    assert catalog["seasonal_offer"] in {"flood_cover", "winter_check", "value_services"}
+
+
+def test_websockets_check_role_and_token(app_client: TestClient) -> None:
+    anonymous = TestClient(app_client.app)
+    for path in ("/ws/frontdesk", "/ws/advisor", "/ws/kiosk", "/ws/kiosk?token=wrong"):
+        with pytest.raises(WebSocketDisconnect) as refused, anonymous.websocket_connect(path) as ws:
+            ws.receive_json()
+        assert refused.value.code == 1008, path
+    reception = login(app_client, Role.RECEPTIONIST)
+    with pytest.raises(WebSocketDisconnect), reception.websocket_connect("/ws/advisor") as ws:
+        ws.receive_json()
+    with reception.websocket_connect("/ws/frontdesk") as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+    with reception.websocket_connect("/ws/frontdesk", headers={"origin": "http://testserver"}) as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+    with (
+        pytest.raises(WebSocketDisconnect),
+        reception.websocket_connect("/ws/frontdesk", headers={"origin": "http://evil.example"}) as ws,
+    ):
+        ws.receive_json()
+    with anonymous.websocket_connect("/ws/kiosk?token=kiosk-secret-for-tests") as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+
+
+def test_customer_file_is_audited(app_client: TestClient) -> None:
+    advisor = login(app_client, Role.ADVISOR)
+    engine = app_client.app.state.engine
+    with Session(engine) as s:
+        vehicle = s.exec(select(Vehicle).order_by(Vehicle.id)).first()
+        before = len(s.exec(select(AuditLog)).all())
+    res = advisor.get(f"/api/v1/customers/{vehicle.customer_id}")
+    assert res.status_code == 200
+    body = res.json()
+    assert body["customer"]["honorific"].endswith(("先生", "女士"))
+    assert any(v["vehicle"]["plate"] == vehicle.plate for v in body["vehicles"])
+    first = body["vehicles"][0]
+    assert first["renewal"]["segment"]["key"] in {
+        "new_car_first",
+        "renewal",
+        "service_only",
+        "lapsed",
+        "lost",
+    }
+    assert first["renewal"]["next_action"]["zh"]
+    with Session(engine) as s:
+        rows = s.exec(select(AuditLog).order_by(AuditLog.id)).all()
+    assert len(rows) == before + 1
+    assert (rows[-1].who, rows[-1].action, rows[-1].customer_id) == (
+        "advisor",
+        "view_customer",
+        vehicle.customer_id,
+    )
+    assert advisor.get("/api/v1/customers/999999").status_code == 404
+
+
+def test_arrivals_list_per_role(app_client: TestClient) -> None:
+    processor = app_client.app.state.processor
+    with Session(app_client.app.state.engine) as s:
+        plate = s.exec(select(Vehicle.plate).order_by(Vehicle.id.desc())).first()
+    event = ArrivalEvent(site="demo", camera="gate-1", plate=plate, confidence=0.95, captured_at=now_local())
+    assert processor.handle_arrival(event).status == "alerted"
+    reception = login(app_client, Role.RECEPTIONIST)
+    listed = reception.get("/api/v1/arrivals").json()["arrivals"]
+    mine = next(a for a in listed if a["event_id"] == str(event.event_id))
+    assert mine["plate"] == plate and "task" not in mine
+    advisor = login(app_client, Role.ADVISOR)
+    mine = next(
+        a for a in advisor.get("/api/v1/arrivals").json()["arrivals"] if a["event_id"] == str(event.event_id)
+    )
+    assert mine["task"]["title"]["zh"]
+    assert reception.get("/api/v1/arrivals", params={"date": "2001-01-01"}).json()["arrivals"] == []
+    assert reception.get("/api/v1/arrivals", params={"date": "not-a-date"}).status_code == 422

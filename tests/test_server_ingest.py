@@ -1,0 +1,294 @@
+"""Arrival pipeline: store once, dwell window, matching, per-screen payloads, MQTT round trip."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Self
+
+import paho.mqtt.client as mqtt
+import pytest
+from amqtt.broker import Broker
+from fastapi.testclient import TestClient
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlmodel import Session, func, select
+
+from dealergate.broker import free_port
+from dealergate.contract import ArrivalEvent, now_local
+from dealergate.plates import mask_plate
+from server.config import ServerSettings
+from server.main import create_app
+from server.models import Arrival, Customer, Vehicle
+
+UNKNOWN_PLATE = "粤AZZZ99"  # three serial letters: a pattern the demo generator never makes
+
+
+@pytest.fixture(scope="module")
+def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    tmp: Path = tmp_path_factory.mktemp("ingest")
+    settings = ServerSettings(
+        database_url=f"sqlite:///{tmp / 'ingest.db'}", var_dir=tmp / "var", seed_demo=True
+    )
+    with TestClient(create_app(settings, ingest=False)) as client:
+        res = client.post("/api/v1/auth/login", json={"username": "manager", "password": "dealergate"})
+        assert res.status_code == 200
+        yield client
+
+
+def known_vehicles(client: TestClient, n: int, offset: int = 0) -> list[tuple[Vehicle, Customer]]:
+    with Session(client.app.state.engine) as s:
+        rows = s.exec(
+            select(Vehicle, Customer)
+            .join(Customer, Customer.id == Vehicle.customer_id)
+            .order_by(Vehicle.id)
+            .offset(offset)
+            .limit(n)
+        ).all()
+    return [(v, c) for v, c in rows]
+
+
+def arrival_count(client: TestClient) -> int:
+    with Session(client.app.state.engine) as s:
+        return s.exec(select(func.count()).select_from(Arrival)).one()
+
+
+def event(plate: str, **kw: object) -> ArrivalEvent:
+    return ArrivalEvent(
+        site="demo", camera="gate-1", plate=plate, confidence=0.96, **{"captured_at": now_local(), **kw}
+    )
+
+
+def test_same_event_is_stored_once(app_client: TestClient) -> None:
+    ((vehicle, _),) = known_vehicles(app_client, 1, offset=0)
+    processor = app_client.app.state.processor
+    e = event(vehicle.plate)
+    before = arrival_count(app_client)
+    assert processor.handle_arrival(e).status == "alerted"
+    assert processor.handle_arrival(e).status == "duplicate"
+    assert arrival_count(app_client) == before + 1
+
+
+def test_matched_plate_payloads(app_client: TestClient) -> None:
+    ((vehicle, customer),) = known_vehicles(app_client, 1, offset=1)
+    out = app_client.app.state.processor.handle_arrival(event(vehicle.plate))
+    assert out.status == "alerted" and out.matched
+    front = out.alerts.frontdesk
+    assert front["known"] is True and front["match"] == "exact"
+    assert front["customer"]["name"] == customer.name
+    assert front["customer"]["honorific"][0] == customer.name[0]
+    assert front["vehicle"]["model"] == vehicle.model
+    assert front["next_action"]["zh"] and front["next_action"]["en"]
+    assert out.alerts.advisor["task"]["title"] == front["next_action"]
+    assert out.alerts.advisor["history"]["visits_total"] >= 0
+
+    kiosk = out.alerts.kiosk
+    text = json.dumps(kiosk, ensure_ascii=False)
+    for secret in (customer.name, customer.phone, vehicle.plate, vehicle.vin):
+        assert secret not in text, f"kiosk payload leaks {secret!r}"
+    assert set(kiosk) == {
+        "event_id",
+        "captured_at",
+        "masked_plate",
+        "region",
+        "plate_color",
+        "brand",
+        "model",
+        "content",
+    }
+    assert kiosk["masked_plate"] == mask_plate(vehicle.plate) and kiosk["model"] == vehicle.model
+    assert kiosk["content"]["seasonal_offer"] in {"flood_cover", "winter_check", "value_services"}
+
+
+def test_unknown_plate_is_a_new_customer_alert(app_client: TestClient) -> None:
+    out = app_client.app.state.processor.handle_arrival(event(UNKNOWN_PLATE))
+    assert out.status == "alerted" and not out.matched
+    front = out.alerts.frontdesk
+    assert front["known"] is False and front["customer"] is None and front["match"] == "none"
+    assert front["next_action"]["zh"].startswith("新客户/未建档")
+    assert out.alerts.kiosk["brand"] is None and out.alerts.kiosk["masked_plate"] == "粤A·ZZ***"
+
+
+def test_dwell_window_suppresses_a_returning_car(app_client: TestClient) -> None:
+    ((vehicle, _),) = known_vehicles(app_client, 1, offset=2)
+    processor = app_client.app.state.processor
+    t0 = now_local() - timedelta(hours=1)
+    assert processor.handle_arrival(event(vehicle.plate, captured_at=t0)).status == "alerted"
+    assert (
+        processor.handle_arrival(event(vehicle.plate, captured_at=t0 + timedelta(minutes=4))).status
+        == "repeat"
+    )
+    # within 10 minutes of the last sighting (which itself was a repeat): still the same visit
+    assert (
+        processor.handle_arrival(event(vehicle.plate, captured_at=t0 + timedelta(minutes=12))).status
+        == "repeat"
+    )
+    assert (
+        processor.handle_arrival(event(vehicle.plate, captured_at=t0 + timedelta(minutes=30))).status
+        == "alerted"
+    )
+
+
+def test_malformed_payload_changes_nothing(app_client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    processor = app_client.app.state.processor
+    before = arrival_count(app_client)
+    good = json.loads(event(UNKNOWN_PLATE).to_payload())
+    bad = {**good, "plate": "HELLO", "confidence": 1.7}
+    with caplog.at_level(logging.WARNING, logger="server.ingest"):
+        assert processor.handle_payload(json.dumps(bad).encode(), "dealergate/demo/gate-1/arrival") is None
+        assert processor.handle_payload(b"{not json", "dealergate/demo/gate-1/arrival") is None
+        # a valid event on somebody else's topic is refused too
+        assert processor.handle_payload(json.dumps(good).encode(), "dealergate/other/gate-9/arrival") is None
+    assert arrival_count(app_client) == before
+    logged = " ".join(r.getMessage() + str(getattr(r, "fields", "")) for r in caplog.records)
+    assert "plate:" in logged and "confidence:" in logged and "topic_mismatch" in logged
+
+
+def test_arrival_reaches_each_screen_with_its_own_payload(app_client: TestClient) -> None:
+    ((vehicle, customer),) = known_vehicles(app_client, 1, offset=3)
+    processor = app_client.app.state.processor
+    with (
+        app_client.websocket_connect("/ws/frontdesk") as front,
+        app_client.websocket_connect("/ws/advisor") as adv,
+        app_client.websocket_connect("/ws/kiosk?token=demo-kiosk") as kiosk,
+    ):
+        for ws in (front, adv, kiosk):
+            assert ws.receive_json()["type"] == "snapshot"
+        e = event(vehicle.plate)
+        processor.handle_arrival(e)
+        got = {name: ws.receive_json() for name, ws in (("front", front), ("adv", adv), ("kiosk", kiosk))}
+    assert all(m["type"] == "arrival" and m["data"]["event_id"] == str(e.event_id) for m in got.values())
+    assert got["front"]["data"]["customer"]["name"] == customer.name
+    assert "task" in got["adv"]["data"]
+    assert customer.name not in json.dumps(got["kiosk"]["data"], ensure_ascii=False)
+    # a reconnecting screen gets today's arrivals as a snapshot
+    with app_client.websocket_connect("/ws/frontdesk") as again:
+        snap = again.receive_json()
+    assert snap["type"] == "snapshot" and str(e.event_id) in {a["event_id"] for a in snap["data"]}
+
+
+class AuthBroker:
+    """amqtt on a free port that requires a username: amqtt keeps persistent sessions only for
+    authenticated clients (it drops anonymous ones), and Mosquitto in production does the same job."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._broker: Broker | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        async def boot() -> None:
+            self._broker = Broker(
+                {
+                    "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
+                    "plugins": {
+                        "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": False}
+                    },
+                }
+            )
+            await self._broker.start()
+
+        self._loop.run_until_complete(boot())
+        self._ready.set()
+        self._loop.run_forever()
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        assert self._ready.wait(15), "broker did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+def _publish(port: int, e: ArrivalEvent) -> None:
+    pub = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"test-edge-{uuid.uuid4().hex[:8]}"
+    )
+    pub.username_pw_set("edge", "edge-password")
+    pub.connect("127.0.0.1", port)
+    pub.loop_start()
+    try:
+        pub.publish(e.topic(), e.to_payload(), qos=1).wait_for_publish(timeout=10)
+    finally:
+        pub.disconnect()
+        pub.loop_stop()
+
+
+def _wait_health(client: TestClient, mqtt_state: str, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get("/healthz").json()
+        if body["mqtt"] == mqtt_state or time.monotonic() > deadline:
+            return body
+        time.sleep(0.1)
+
+
+def _stored(client: TestClient, event_id: str, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with Session(client.app.state.engine) as s:
+            if s.exec(select(Arrival).where(Arrival.event_id == event_id)).first() is not None:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def test_mqtt_round_trip_and_persistent_session(tmp_path: Path) -> None:
+    """paho publish → broker → server ingest → front-desk WebSocket, also across a server restart."""
+    port = free_port()
+    settings = ServerSettings(
+        database_url=f"sqlite:///{tmp_path / 'rt.db'}",
+        var_dir=tmp_path / "var",
+        seed_demo=True,
+        mqtt_url=f"mqtt://dealergate:s%40cret@127.0.0.1:{port}",
+        site="rt",
+    )
+    assert (settings.mqtt_target().username, settings.mqtt_target().password) == ("dealergate", "s@cret")
+    with AuthBroker(port):
+        with TestClient(create_app(settings)) as client:
+            assert _wait_health(client, "connected")["status"] == "ok"
+            client.post("/api/v1/auth/login", json={"username": "reception", "password": "dealergate"})
+            ((vehicle, customer),) = known_vehicles(client, 1, offset=4)
+            with client.websocket_connect("/ws/frontdesk") as ws:
+                assert ws.receive_json()["type"] == "snapshot"
+                e = ArrivalEvent(
+                    site="rt", camera="gate-1", plate=vehicle.plate, confidence=0.93, captured_at=now_local()
+                )
+                _publish(port, e)
+                msg = ws.receive_json()
+            assert msg["type"] == "arrival" and msg["data"]["event_id"] == str(e.event_id)
+            assert msg["data"]["customer"]["name"] == customer.name
+            assert client.get("/healthz").json()["arrivals_today"] >= 1
+        # server down: the broker keeps the QoS 1 arrival for the server's persistent session
+        late = ArrivalEvent(
+            site="rt", camera="gate-1", plate=UNKNOWN_PLATE, confidence=0.9, captured_at=now_local()
+        )
+        _publish(port, late)
+        with TestClient(create_app(settings)) as client:
+            assert _wait_health(client, "connected")["mqtt"] == "connected"
+            assert _stored(client, str(late.event_id)), "arrival published while the server was down was lost"
+
+
+def test_server_starts_and_stays_up_without_a_broker(tmp_path: Path) -> None:
+    settings = ServerSettings(
+        database_url=f"sqlite:///{tmp_path / 'nb.db'}",
+        var_dir=tmp_path / "var",
+        mqtt_url=f"mqtt://127.0.0.1:{free_port()}",
+    )
+    with TestClient(create_app(settings)) as client:
+        time.sleep(0.5)
+        body = client.get("/healthz").json()
+    assert body == {**body, "status": "degraded", "db": "ok", "mqtt": "disconnected"}
