@@ -2,7 +2,10 @@
 
 Production runs Mosquitto; the demo and the test-suite must work on a bare machine, so they run
 amqtt in a background thread with its own event loop. Anonymous clients are allowed because it
-only ever binds to the loopback interface by default.
+only ever binds to the loopback interface by default. amqtt drops the persistent session of an
+anonymous client, which would lose the arrivals queued for a server that is restarting, so the
+embedded broker authenticates every client as a known one (`LoopbackAuth`), as Mosquitto does
+with `allow_anonymous true`.
 """
 
 from __future__ import annotations
@@ -11,9 +14,25 @@ import asyncio
 import logging
 import socket
 import threading
+from dataclasses import dataclass
 from typing import Any
 
+from amqtt.broker import Broker
+from amqtt.plugins.base import BaseAuthPlugin
+from amqtt.session import Session
+
 log = logging.getLogger(__name__)
+
+
+class LoopbackAuth(BaseAuthPlugin):
+    """amqtt auth plugin that accepts every client without marking its session anonymous."""
+
+    @dataclass
+    class Config:
+        """No options: the embedded broker listens on loopback only."""
+
+    async def authenticate(self, *, session: Session) -> bool:
+        return True
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -58,14 +77,12 @@ class EmbeddedBroker:
         return self
 
     def _run(self) -> None:
-        from amqtt.broker import Broker  # imported late: amqtt is only needed when embedding
-
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+            "plugins": {"dealergate.broker.LoopbackAuth": {}},
         }
 
         async def boot() -> None:
