@@ -154,7 +154,6 @@ def frontdesk_payload(
             "id": c.id,
             "name": c.name,
             "honorific": honorific(c),
-            "phone": c.phone,
             "city": c.city,
         }
     )
@@ -177,6 +176,9 @@ def advisor_payload(
     frontdesk: dict[str, Any], file: VehicleFile | None, a: Assessment | None
 ) -> dict[str, Any]:
     data = dict(frontdesk)
+    if data.get("customer") is not None and file is not None and file.customer is not None:
+        # the advisor may call the customer; the front desk never needs the number
+        data["customer"] = {**data["customer"], "phone": file.customer.phone}
     if file is None or a is None:
         data["task"] = {
             "title": _label(renewal.unknown_vehicle_action()),

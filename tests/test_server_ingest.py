@@ -87,6 +87,8 @@ def test_matched_plate_payloads(app_client: TestClient) -> None:
     assert front["next_action"]["zh"] and front["next_action"]["en"]
     assert out.alerts.advisor["task"]["title"] == front["next_action"]
     assert out.alerts.advisor["history"]["visits_total"] >= 0
+    assert "phone" not in front["customer"], "the front desk never needs the phone number"
+    assert out.alerts.advisor["customer"]["phone"] == customer.phone
 
     kiosk = out.alerts.kiosk
     text = json.dumps(kiosk, ensure_ascii=False)
