@@ -1,0 +1,239 @@
+"""Train dealergate's plate OCR: synthetic plates of every type + the real lyl8213 training crops.
+
+Runs in `.venv-train` (TensorFlow/Keras live only there):
+
+    KERAS_BACKEND=tensorflow .venv-train/bin/python models/train_ocr.py all
+
+Steps (each is also a subcommand): `generate` writes the synthetic set and the fast-plate-ocr
+annotation CSVs into models/_work/data (gitignored); `train` runs fast-plate-ocr's trainer with
+best/last checkpoints; `export` turns the best checkpoint into models/ocr/dealergate_ocr.onnx.
+
+Real crops are referenced by relative path, never copied. lyl8213_valid appears only in the
+validation CSV (monitoring); ccpd_crops and easypr_dev are never read here: they are test sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from dealergate.plates import PROVINCES, PlateType
+from dealergate.synth.plate_render import degrade, random_plate_text, render_plate
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "models"
+WORK = MODELS / "_work"
+DATA = WORK / "data"
+RUNS = WORK / "runs"
+OCR_DIR = MODELS / "ocr"
+PLATE_CONFIG = OCR_DIR / "plate_config.yaml"
+MODEL_CONFIG = OCR_DIR / "model_config.yaml"
+ONNX_OUT = OCR_DIR / "dealergate_ocr.onnx"
+REAL_CROPS = Path(os.environ.get("DEALERGATE_LPR_CROPS", ROOT.parent / "shared" / "datasets" / "lpr_crops"))
+
+TYPE_WEIGHTS: dict[PlateType, float] = {
+    PlateType.BLUE: 33,
+    PlateType.NEW_ENERGY_SMALL: 20,
+    PlateType.YELLOW: 8,
+    PlateType.YELLOW_DOUBLE: 7,
+    PlateType.NEW_ENERGY_LARGE: 5,
+    PlateType.POLICE: 5,
+    PlateType.COACH: 4,
+    PlateType.TRAILER: 4,
+    PlateType.HK_MACAO: 4,
+    PlateType.EMBASSY: 3,
+    PlateType.CONSULATE: 3,
+    PlateType.EMERGENCY: 4,
+}
+"""Share of each layout in the synthetic set: what a dealership gate sees, with every rare layout
+still common enough (>= 3 %) for its special characters to be learnt."""
+
+_BUSY = "苏浙沪皖粤京鲁豫川冀湘鄂闽赣"
+PROVINCE_WEIGHTS = np.array([3.0 if p in _BUSY else 1.0 for p in PROVINCES])
+PROVINCE_WEIGHTS /= PROVINCE_WEIGHTS.sum()
+"""Busy eastern/central provinces 3x, every one of the 31 still present."""
+
+
+def synth_sample(seed: int, index: int) -> tuple[np.ndarray, str, PlateType]:
+    """One degraded synthetic crop; seeded by (seed, index) so worker count never changes the data."""
+    rng = np.random.default_rng([seed, index])
+    types = list(TYPE_WEIGHTS)
+    weights = np.array([TYPE_WEIGHTS[t] for t in types])
+    plate_type = types[rng.choice(len(types), p=weights / weights.sum())]
+    province = PROVINCES[rng.choice(len(PROVINCES), p=PROVINCE_WEIGHTS)]
+    text = random_plate_text(plate_type, rng, province=province)
+    height = int(rng.integers(60, 160))
+    return degrade(render_plate(text, plate_type, rng, height=height), rng), text, plate_type
+
+
+def _write_chunk(args: tuple[Path, int, int, int]) -> list[tuple[str, str, str]]:
+    out_dir, seed, start, stop = args
+    rows = []
+    for i in range(start, stop):
+        img, text, plate_type = synth_sample(seed, i)
+        name = f"{i:06d}.jpg"
+        cv2.imwrite(str(out_dir / name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        rows.append((f"{out_dir.name}/{name}", text, plate_type.value))
+    return rows
+
+
+def write_synthetic(out_dir: Path, n: int, seed: int, workers: int) -> list[tuple[str, str, str]]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    step = 500
+    chunks = [(out_dir, seed, s, min(s + step, n)) for s in range(0, n, step)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return [row for rows in pool.map(_write_chunk, chunks) for row in rows]
+
+
+def real_plate_type(image: Path) -> PlateType:
+    """Blue or yellow from the median hue of saturated pixels: the real sets only hold those two."""
+    hsv = cv2.cvtColor(cv2.imread(str(image)), cv2.COLOR_BGR2HSV)
+    hue = hsv[..., 0][hsv[..., 1] > 60]
+    return (
+        PlateType.YELLOW if hue.size and np.median(hue) < 40 else PlateType.BLUE
+    )  # yellow ~15-35, blue ~110
+
+
+def real_rows(csv_name: str, relative_to: Path) -> list[tuple[str, str, str]]:
+    """Rows of a real crop CSV with image paths relative to `relative_to` (the trainer's convention)."""
+    src = REAL_CROPS / csv_name
+    with src.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for r in rows:
+        image = (src.parent / r["image_path"]).resolve()
+        rel = os.path.relpath(image, relative_to.resolve())
+        out.append((rel, r["plate_text"], real_plate_type(image).value))
+    return out
+
+
+def write_csv(path: Path, rows: list[tuple[str, str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image_path", "plate_text", "plate_region"])
+        w.writerows(rows)
+
+
+def cmd_generate(a: argparse.Namespace) -> None:
+    t0 = time.perf_counter()
+    DATA.mkdir(parents=True, exist_ok=True)
+    train = write_synthetic(DATA / "synth_train", a.n_train, a.seed, a.workers)
+    val = write_synthetic(DATA / "synth_val", a.n_val, a.seed + 1, a.workers)
+    real_train = real_rows("lyl8213_train.csv", DATA)
+    real_val = real_rows("lyl8213_valid.csv", DATA)
+    write_csv(DATA / "train.csv", train + real_train * a.real_oversample)
+    write_csv(DATA / "val.csv", val + real_val)
+    print(
+        f"generated {len(train)} train + {len(val)} val synthetic, "
+        f"{len(real_train)} real x{a.real_oversample} in {time.perf_counter() - t0:.0f} s",
+        flush=True,
+    )
+
+
+def _fpo(args: list[str]) -> None:
+    """Run a fast-plate-ocr CLI command in this process (its click group lives in the train extra)."""
+    from fast_plate_ocr.cli.cli import main_cli
+
+    main_cli.main(args=args, prog_name="fast-plate-ocr", standalone_mode=False)
+
+
+def latest_run() -> Path:
+    runs = sorted(p for p in RUNS.glob("*") if (p / "best.keras").is_file())
+    if not runs:
+        raise FileNotFoundError(f"no trained run with best.keras under {RUNS}")
+    return runs[-1]
+
+
+def cmd_train(a: argparse.Namespace) -> None:
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    args = [
+        "train",
+        "--model-config-file",
+        str(MODEL_CONFIG),
+        "--plate-config-file",
+        str(PLATE_CONFIG),
+        "--annotations",
+        str(DATA / "train.csv"),
+        "--val-annotations",
+        str(DATA / "val.csv"),
+        "--output-dir",
+        str(RUNS),
+        "--epochs",
+        str(a.epochs),
+        "--batch-size",
+        str(a.batch_size),
+        "--lr",
+        str(a.lr),
+        "--workers",
+        str(a.workers),
+        "--early-stopping-metric",
+        "val_plate_acc",
+        "--seed",
+        str(a.seed),
+    ]
+    if a.weights:
+        args += ["--weights-path", str(a.weights)]
+    _fpo(args)
+
+
+def cmd_export(a: argparse.Namespace) -> None:
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    run = Path(a.run) if a.run else latest_run()
+    _fpo(
+        [
+            "export",
+            "-m",
+            str(run / "best.keras"),
+            "-f",
+            "onnx",
+            "--plate-config-file",
+            str(PLATE_CONFIG),
+            "--save-dir",
+            str(run),
+        ]
+    )
+    shutil.copyfile(run / "best.onnx", ONNX_OUT)
+    print(f"exported {run / 'best.keras'} -> {ONNX_OUT} ({ONNX_OUT.stat().st_size / 1e6:.2f} MB)", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    gen = argparse.ArgumentParser(add_help=False)
+    gen.add_argument("--n-train", type=int, default=36000)
+    gen.add_argument("--n-val", type=int, default=1200)
+    gen.add_argument("--real-oversample", type=int, default=8)
+    gen.add_argument("--seed", type=int, default=1234)
+    gen.add_argument("--workers", type=int, default=2)
+    tr = argparse.ArgumentParser(add_help=False)
+    tr.add_argument("--epochs", type=int, default=14)
+    tr.add_argument("--batch-size", type=int, default=64)
+    tr.add_argument("--lr", type=float, default=2e-3)
+    tr.add_argument("--weights", type=Path, default=None, help="warm start from a .keras/.weights.h5")
+    ex = argparse.ArgumentParser(add_help=False)
+    ex.add_argument("--run", type=Path, default=None, help="run folder (default: the latest)")
+    sub.add_parser("generate", parents=[gen]).set_defaults(func=cmd_generate)
+    sub.add_parser("train", parents=[tr, gen]).set_defaults(func=cmd_train)
+    sub.add_parser("export", parents=[ex]).set_defaults(func=cmd_export)
+    sub.add_parser("all", parents=[gen, tr, ex]).set_defaults(func=None)
+    a = p.parse_args(argv)
+    if a.func is not None:
+        a.func(a)
+        return
+    cmd_generate(a)
+    cmd_train(a)
+    a.run = None
+    cmd_export(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
