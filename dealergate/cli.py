@@ -86,7 +86,13 @@ def edge_run(
     except Exception as exc:  # pydantic ValidationError, YAML errors, missing file
         typer.echo(f"配置错误 / invalid edge configuration: {exc}", err=True)
         raise typer.Exit(2) from exc
-    run_edge(settings, stop=_stop_on_signals())
+    from edge.capture import SourceError
+
+    try:
+        run_edge(settings, stop=_stop_on_signals())
+    except (SourceError, FileNotFoundError) as exc:
+        typer.echo(f"边缘进程无法启动 / edge cannot start: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 @server_app.command("run")
@@ -114,7 +120,11 @@ def read(
     from edge.config import EdgeSettings
     from edge.reader import PlateReader, read_images_jsonl
 
-    reader = PlateReader.from_settings(EdgeSettings())
+    try:
+        reader = PlateReader.from_settings(EdgeSettings())
+    except FileNotFoundError as exc:
+        typer.echo(f"无法加载模型 / cannot load models: {exc}", err=True)
+        raise typer.Exit(2) from exc
     for record in read_images_jsonl(reader, [str(p) for p in images], ocr_only=ocr_only):
         if jsonl:
             typer.echo(json.dumps(record, ensure_ascii=False))

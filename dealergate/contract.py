@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from dealergate.plates import PLATE_TEXT_RE, PlateColor, PlateType
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final[Literal[1]] = 1
 TOPIC_ROOT = "dealergate"
 _SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 Slug = Annotated[str, Field(pattern=_SLUG, description="lower-case id: letters, digits, - and _")]

@@ -1,0 +1,45 @@
+"""Plate detectors: one protocol, one file per implementation, chosen by name in the settings.
+
+A detector only says where plates are and what colour they look; reading them is the
+recognizer's job. New backends (an ONNX YOLO model, say) register a factory in `_FACTORIES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from edge.types import Detection
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """Finds plate candidates in a BGR frame; boxes and corners are in that frame's pixels."""
+
+    def detect(self, image: np.ndarray) -> list[Detection]: ...
+
+
+def _color() -> Detector:
+    from edge.detect.color import ColorPlateDetector
+
+    return ColorPlateDetector()
+
+
+_FACTORIES: dict[str, Callable[[], Detector]] = {"color": _color}
+
+
+def available_detectors() -> list[str]:
+    """Names accepted by `make_detector` (and by the `detector` setting)."""
+    return sorted(_FACTORIES)
+
+
+def make_detector(name: str) -> Detector:
+    """A fresh detector by name; unknown names raise ValueError listing the known ones."""
+    try:
+        factory = _FACTORIES[name]
+    except KeyError:
+        known = ", ".join(available_detectors())
+        raise ValueError(f"未知的车牌检测器 / unknown plate detector {name!r} (known: {known})") from None
+    return factory()

@@ -1,0 +1,131 @@
+"""The plate reader facade: detector → rectified crop → recognizer → plate layout.
+
+Used frame by frame by the edge loop and image by image by `dealergate read`, whose JSON Lines
+output is the contract of `shared/tools/plate_eval.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import cv2
+import numpy as np
+
+from dealergate.plates import is_valid_plate
+from edge.config import EdgeSettings
+from edge.detect import Detector, make_detector
+from edge.detect.color import dominant_plate_color
+from edge.layout import plate_type_of
+from edge.recognize import FastPlateRecognizer, Recognizer, rectify
+from edge.types import Detection, PlateResult
+
+MIN_READ_CONFIDENCE = 0.4
+"""Reads whose least sure character is below this are dropped as not-a-plate (a grille, a sign)."""
+
+
+class PlateReader:
+    """Finds and reads every plate of an image; stateless between calls."""
+
+    def __init__(
+        self,
+        detector: Detector,
+        recognizer: Recognizer,
+        min_read_confidence: float = MIN_READ_CONFIDENCE,
+        margin: float = 0.06,
+    ) -> None:
+        self.detector = detector
+        self.recognizer = recognizer
+        self.min_read_confidence = min_read_confidence
+        self.margin = margin
+
+    @classmethod
+    def from_settings(cls, settings: EdgeSettings) -> PlateReader:
+        """The configured detector plugin and OCR model; FileNotFoundError names a missing model file."""
+        recognizer = FastPlateRecognizer(settings.ocr_model_path, settings.ocr_config_path)
+        return cls(make_detector(settings.detector), recognizer)
+
+    def read_frame(self, image: np.ndarray) -> list[PlateResult]:
+        """Plates in a full frame, best detection first.
+
+        Reads that break every plate grammar or are unsure are dropped: on a frame they are a
+        grille or a shop sign far more often than a plate.
+        """
+        detections = self.detector.detect(image)
+        if not detections:
+            return []
+        crops = [rectify(image, d, self.margin) for d in detections]
+        results = []
+        for det, crop, read in zip(detections, crops, self.recognizer.read_batch(crops), strict=True):
+            if read.confidence < self.min_read_confidence or not is_valid_plate(read.text):
+                continue
+            ptype = plate_type_of(read.text, det.color, det.aspect, read.type_hint)
+            results.append(PlateResult(det, read, ptype, crop))
+        return results
+
+    def read_crop(self, image: np.ndarray) -> PlateResult:
+        """The text of an image that is already a plate crop (no detection, no filtering)."""
+        h, w = image.shape[:2]
+        color = dominant_plate_color(image)
+        det = Detection((0, 0, w, h), None, color, 1.0)
+        read = self.recognizer.read(image)
+        return PlateResult(det, read, plate_type_of(read.text, color, det.aspect, read.type_hint), image)
+
+
+def load_image(path: str) -> np.ndarray:
+    """BGR pixels of an image file; truncated JPEGs load as far as they go (PIL fallback).
+
+    Raises OSError (or a PIL error) when nothing can be decoded.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no such image file: {path}")
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is not None and image.size:
+        return image
+    from PIL import Image, ImageFile
+
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    try:
+        with Image.open(path) as pil:
+            rgb = np.asarray(pil.convert("RGB"))
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+    if rgb.size == 0:
+        raise OSError(f"empty image: {path}")
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+
+def _plate_record(result: PlateResult) -> dict[str, Any]:
+    return {
+        "text": result.read.text,
+        "confidence": round(result.read.confidence, 4),
+        "box": list(result.detection.box),
+        "color": result.detection.color.value,
+    }
+
+
+def read_images_jsonl(
+    reader: PlateReader, paths: Iterable[str], ocr_only: bool = False
+) -> Iterator[dict[str, Any]]:
+    """One plate_eval.py record per path, in order: {"image", "ms", "plates": [...]}.
+
+    `ms` is the reader's own time for the image (decoding the file excluded). An image that
+    cannot be read yields `plates: []` and an `error` field instead of stopping the run.
+    """
+    for path in paths:
+        try:
+            image = load_image(path)
+        except Exception as exc:  # noqa: BLE001 - any decoder failure is reported per image
+            yield {"image": path, "ms": 0.0, "plates": [], "error": f"{type(exc).__name__}: {exc}"}
+            continue
+        t0 = time.perf_counter()
+        if ocr_only:
+            result = reader.read_crop(image)
+            results = [result] if result.read.text else []
+        else:
+            results = reader.read_frame(image)
+        ms = (time.perf_counter() - t0) * 1000.0
+        yield {"image": path, "ms": round(ms, 2), "plates": [_plate_record(r) for r in results]}

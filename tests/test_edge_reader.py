@@ -1,0 +1,164 @@
+"""The reader facade and `dealergate read --jsonl` records, with a stand-in recognizer.
+
+The stand-in returns scripted reads so the facade's own logic (filtering, layouts, JSON Lines,
+robustness to broken images) is tested without the OCR model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from dealergate.plates import PlateColor, PlateType
+from dealergate.synth.plate_render import render_plate
+from edge.detect.color import ColorPlateDetector
+from edge.layout import plate_type_of
+from edge.reader import PlateReader, load_image, read_images_jsonl
+from edge.recognize import rectify
+from edge.types import Detection, PlateRead
+
+
+class Scripted:
+    """Returns the given reads in turn (the last one repeats); records the crops it was shown."""
+
+    def __init__(self, *reads: PlateRead) -> None:
+        self.reads = list(reads)
+        self.crops: list[np.ndarray] = []
+
+    def read(self, crop_bgr: np.ndarray) -> PlateRead:
+        self.crops.append(crop_bgr)
+        return self.reads.pop(0) if len(self.reads) > 1 else self.reads[0]
+
+    def read_batch(self, crops: Sequence[np.ndarray]) -> list[PlateRead]:
+        return [self.read(c) for c in crops]
+
+
+def good(text: str = "京A12345", conf: float = 0.95) -> PlateRead:
+    return PlateRead(text, conf, (conf,) * len(text))
+
+
+def scene_with_plate(tmp_path: Path, plate_type: PlateType = PlateType.BLUE, text: str = "京A12345") -> Path:
+    img = np.full((480, 640, 3), (90, 92, 94), np.uint8)
+    cv2.rectangle(img, (180, 200), (460, 400), (150, 150, 155), -1)  # car body
+    plate = cv2.resize(render_plate(text, plate_type), (160, 51), interpolation=cv2.INTER_AREA)
+    img[300:351, 240:400] = plate
+    path = tmp_path / "scene.jpg"
+    cv2.imwrite(str(path), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    return path
+
+
+def test_frame_reads_carry_box_colour_layout_and_crop(tmp_path: Path) -> None:
+    ocr = Scripted(good())
+    reader = PlateReader(ColorPlateDetector(), ocr)
+    results = reader.read_frame(load_image(str(scene_with_plate(tmp_path))))
+    assert len(results) == 1
+    r = results[0]
+    x1, y1, x2, y2 = r.detection.box
+    assert abs(x1 - 240) <= 8 and abs(y1 - 300) <= 8 and abs(x2 - 400) <= 8 and abs(y2 - 351) <= 8
+    assert r.detection.color is PlateColor.BLUE and r.plate_type is PlateType.BLUE
+    assert r.crop is not None and ocr.crops[0] is r.crop
+    h, w = r.crop.shape[:2]
+    assert 2.8 < w / h < 4.0  # a level plate with a small margin
+
+
+def test_unsure_or_malformed_reads_are_dropped(tmp_path: Path) -> None:
+    image = load_image(str(scene_with_plate(tmp_path)))
+    assert PlateReader(ColorPlateDetector(), Scripted(good(conf=0.2))).read_frame(image) == []
+    assert PlateReader(ColorPlateDetector(), Scripted(good("京A123"))).read_frame(image) == []
+    assert PlateReader(ColorPlateDetector(), Scripted(good("A京12345"))).read_frame(image) == []
+    assert (
+        PlateReader(ColorPlateDetector(), Scripted(good())).read_frame(np.zeros((300, 400, 3), np.uint8))
+        == []
+    )
+
+
+def test_jsonl_records_match_plate_eval(tmp_path: Path) -> None:
+    scene = scene_with_plate(tmp_path, PlateType.YELLOW, "苏E12345")
+    reader = PlateReader(ColorPlateDetector(), Scripted(good("苏E12345", 0.91)))
+    [rec] = list(read_images_jsonl(reader, [str(scene)]))
+    assert set(rec) == {"image", "ms", "plates"}
+    assert rec["image"] == str(scene) and rec["ms"] >= 0
+    [plate] = rec["plates"]
+    assert plate == {"text": "苏E12345", "confidence": 0.91, "box": plate["box"], "color": "yellow"}
+    assert len(plate["box"]) == 4 and all(isinstance(v, int) for v in plate["box"])
+    json.dumps(rec, ensure_ascii=False)  # serialisable as is
+
+
+def test_ocr_only_reads_the_whole_crop(tmp_path: Path) -> None:
+    crop_path = tmp_path / "crop.png"
+    cv2.imwrite(str(crop_path), cv2.resize(render_plate("京A12345", PlateType.BLUE), (136, 36)))
+    ocr = Scripted(good())
+    [rec] = list(read_images_jsonl(PlateReader(ColorPlateDetector(), ocr), [str(crop_path)], ocr_only=True))
+    assert rec["plates"] == [
+        {"text": "京A12345", "confidence": 0.95, "box": [0, 0, 136, 36], "color": "blue"}
+    ]
+    assert ocr.crops[0].shape == (36, 136, 3)
+
+
+def test_broken_images_never_stop_the_run(tmp_path: Path) -> None:
+    scene = scene_with_plate(tmp_path)
+    data = scene.read_bytes()
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(data[: len(data) * 2 // 3])
+    garbage = tmp_path / "garbage.jpg"
+    garbage.write_bytes(b"\x00not an image" * 50)
+    missing = tmp_path / "missing.jpg"
+    reader = PlateReader(ColorPlateDetector(), Scripted(good()))
+    recs = list(read_images_jsonl(reader, [str(garbage), str(truncated), str(missing), str(scene)]))
+    assert [r["image"] for r in recs] == [str(garbage), str(truncated), str(missing), str(scene)]
+    assert recs[0]["plates"] == [] and "error" in recs[0]
+    assert recs[2]["plates"] == [] and "error" in recs[2]
+    assert "error" not in recs[1] and "error" not in recs[3]
+    assert [p["text"] for p in recs[3]["plates"]] == ["京A12345"]
+
+
+def test_truncated_jpeg_loads_through_the_fallback(tmp_path: Path) -> None:
+    big = np.random.default_rng(0).integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    path = tmp_path / "t.jpg"
+    ok, buf = cv2.imencode(".jpg", big)
+    assert ok
+    path.write_bytes(buf.tobytes()[: len(buf) // 2])
+    assert load_image(str(path)).shape == (200, 300, 3)
+
+
+def test_rectify_levels_a_tilted_plate() -> None:
+    plate = render_plate("京A12345", PlateType.BLUE, height=60)
+    h, w = plate.shape[:2]
+    canvas = np.full((300, 400, 3), 90, np.uint8)
+    matrix = cv2.getRotationMatrix2D((200, 150), 12, 1.0)
+    matrix[:, 2] += (200 - w / 2, 150 - h / 2)
+    cv2.warpAffine(plate, matrix, (400, 300), dst=canvas, borderMode=cv2.BORDER_TRANSPARENT)
+    corners = cv2.transform(np.float32([[[0, 0], [w, 0], [w, h], [0, h]]]), matrix)[0]
+    det = Detection((0, 0, 400, 300), corners, PlateColor.BLUE, 1.0)
+    crop = rectify(canvas, det, margin=0.0)
+    assert abs(crop.shape[1] - w) <= 2 and abs(crop.shape[0] - h) <= 2
+    assert np.abs(crop.astype(int) - plate.astype(int)).mean() < 20  # the plate, level again
+    with_margin = rectify(canvas, det, margin=0.06)
+    assert with_margin.shape[1] > crop.shape[1] and with_margin.shape[0] > crop.shape[0]
+    boxed = rectify(canvas, Detection((100, 100, 200, 130), None, PlateColor.BLUE, 1.0), margin=0.1)
+    assert boxed.shape == (36, 120, 3)  # 10 % of 100 x 30 on each side
+
+
+@pytest.mark.parametrize(
+    ("text", "color", "aspect", "hint", "expected"),
+    [
+        ("京A12345", PlateColor.BLUE, 3.1, None, PlateType.BLUE),
+        ("京A12345", PlateColor.YELLOW, 3.1, None, PlateType.YELLOW),
+        ("京A12345", PlateColor.YELLOW, 2.0, None, PlateType.YELLOW_DOUBLE),
+        ("京A12345", PlateColor.UNKNOWN, None, PlateType.YELLOW, PlateType.YELLOW),
+        ("京A12345", PlateColor.UNKNOWN, None, None, PlateType.BLUE),
+        ("粤BD12345", PlateColor.GREEN, 3.4, None, PlateType.NEW_ENERGY_SMALL),
+        ("京A1234警", PlateColor.WHITE, 3.1, None, PlateType.POLICE),
+        ("粤Z1234港", PlateColor.BLACK, 3.1, None, PlateType.HK_MACAO),
+        ("京A1234", PlateColor.BLUE, 3.1, None, PlateType.UNKNOWN),
+    ],
+)
+def test_plate_type_of(
+    text: str, color: PlateColor, aspect: float | None, hint: PlateType | None, expected: PlateType
+) -> None:
+    assert plate_type_of(text, color, aspect, hint) is expected

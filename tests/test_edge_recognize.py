@@ -1,0 +1,74 @@
+"""The OCR wrapper on the project's own model (models/ocr/dealergate_ocr.onnx + plate_config.yaml).
+
+Every test here loads that model: the wrapper's contract holds for any model, the reading tests
+need the trained one (`make train-ocr`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from dealergate.plates import ALPHABET, PAD_CHAR, PlateType
+from dealergate.synth.plate_render import random_plate_text, render_plate
+from edge.config import EdgeSettings
+from edge.reader import PlateReader
+from edge.recognize import FastPlateRecognizer
+
+SETTINGS = EdgeSettings()
+
+
+@pytest.fixture(scope="module")
+def ocr() -> FastPlateRecognizer:
+    return FastPlateRecognizer(SETTINGS.ocr_model_path, SETTINGS.ocr_config_path)
+
+
+def test_model_alphabet_is_the_plate_alphabet() -> None:
+    config = yaml.safe_load(SETTINGS.ocr_config_path.read_text(encoding="utf-8"))
+    assert config["alphabet"] == ALPHABET + PAD_CHAR
+    assert config["pad_char"] == PAD_CHAR
+
+
+def test_wrapper_contract(ocr: FastPlateRecognizer) -> None:
+    crops = [render_plate("京A12345", PlateType.BLUE, height=48), np.full((30, 100, 3), 127, np.uint8)]
+    reads = ocr.read_batch(crops)
+    assert len(reads) == 2 and ocr.read_batch([]) == []
+    for r in reads:
+        assert PAD_CHAR not in r.text
+        assert len(r.char_confidences) == len(r.text)
+        assert 0.0 <= r.confidence <= 1.0 and all(0.0 <= c <= 1.0 for c in r.char_confidences)
+        assert r.type_hint is None or isinstance(r.type_hint, PlateType)
+    assert ocr.read(crops[0]) == reads[0]
+
+
+def test_missing_model_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nope.onnx"):
+        FastPlateRecognizer(tmp_path / "nope.onnx", SETTINGS.ocr_config_path)
+
+
+@pytest.mark.parametrize(
+    "plate_type", [PlateType.BLUE, PlateType.YELLOW, PlateType.NEW_ENERGY_SMALL, PlateType.POLICE]
+)
+def test_reads_rendered_plates(ocr: FastPlateRecognizer, plate_type: PlateType) -> None:
+    rng = np.random.default_rng(42)
+    texts = [random_plate_text(plate_type, rng) for _ in range(8)]
+    crops = [
+        cv2.resize(render_plate(t, plate_type, rng), (160, 48), interpolation=cv2.INTER_AREA) for t in texts
+    ]
+    reads = ocr.read_batch(crops)
+    exact = sum(r.text == t for r, t in zip(reads, texts, strict=True))
+    assert exact >= 7, [(t, r.text) for r, t in zip(reads, texts, strict=True)]
+
+
+def test_reader_reads_a_plate_in_a_scene() -> None:
+    img = np.full((720, 1280, 3), (90, 92, 94), np.uint8)
+    cv2.rectangle(img, (420, 300), (860, 620), (150, 150, 155), -1)  # car body
+    plate = cv2.resize(render_plate("浙A7K2Q9", PlateType.BLUE), (180, 57), interpolation=cv2.INTER_AREA)
+    img[500:557, 550:730] = plate
+    results = PlateReader.from_settings(SETTINGS).read_frame(img)
+    assert [r.read.text for r in results] == ["浙A7K2Q9"]
+    assert results[0].plate_type is PlateType.BLUE
