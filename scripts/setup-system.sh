@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages dealergate and its tests need, once per machine.
 #   fonts-noto-cjk fonts-wqy-zenhei ...  CJK fonts: the synthetic plates and gate clips draw 京沪粤…
-#   mosquitto                            the production MQTT broker (tests check its config sample)
+#   chromium                             the browser tests (tests/browser) drive it with Playwright;
+#                                        Playwright's own browser download needs the internet
 set -euo pipefail
-PACKAGES=(fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming fontconfig)
+PACKAGES=(fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming fontconfig chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -42,7 +42,7 @@ class Segment(StrEnum):
 
 SEGMENT_LABELS: dict[Segment, Label] = {
     Segment.NEW_CAR_FIRST: Label("新车首年", "New car, first renewal"),
-    Segment.RENEWAL: Label("续转续", "Renewal of renewal"),
+    Segment.RENEWAL: Label("续转续", "Repeat renewal"),
     Segment.SERVICE_ONLY: Label("在修不在保", "Services here, insured elsewhere"),
     Segment.LAPSED: Label("断保", "Lapsed"),
     Segment.LOST: Label("流失", "Lost"),
