@@ -1,0 +1,148 @@
+"""Browser fixtures: one real server process, one Debian chromium and one MQTT publisher per module.
+
+Arrivals come in as real `ArrivalEvent` payloads over MQTT, as an edge sends them. Playwright's own
+browser downloads are never used (this machine, CI included, has no internet): chromium comes from
+Debian via scripts/setup-system.sh, which `make test` runs first.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import httpx
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
+
+from dealergate.broker import EmbeddedBroker, free_port
+from dealergate.contract import ArrivalEvent, now_local
+from dealergate.plates import PLATE_COLORS, PlateColor, PlateType
+
+from .harness import CHROMIUM, CHROMIUM_ARGS, DESKTOP, UI_TIMEOUT_MS, Car, LiveServer, NewContext, Publish
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, mqtt_broker: EmbeddedBroker
+) -> Iterator[LiveServer]:
+    """`python -m dealergate server run` on a fresh seeded SQLite file, subscribed to the test broker."""
+    tmp = tmp_path_factory.mktemp("browser")
+    port = free_port()
+    site = f"web{port}"  # own topic space: other tests share the broker
+    db_url = f"sqlite:///{tmp / 'browser.db'}"
+    env = {
+        **os.environ,
+        "DEALERGATE_MQTT_URL": mqtt_broker.url,
+        "DEALERGATE_DATABASE_URL": db_url,
+        "DEALERGATE_SEED_DEMO": "true",
+        "DEALERGATE_PORT": str(port),
+        "DEALERGATE_SITE": site,
+    }
+    log_path = tmp / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dealergate", "server", "run"], env=env, cwd=tmp, stdout=log, stderr=log
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", site, db_url, log_path)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(server.url("/healthz"), timeout=1).json()["mqtt"] == "connected":
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail(f"server exited during start-up:\n{log_path.read_text(errors='replace')[-4000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"server not healthy within 60 s:\n{log_path.read_text(errors='replace')[-4000:]}"
+                )
+            time.sleep(0.2)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def next_car(live_server: LiveServer) -> Callable[[], Car]:
+    """A demo car not yet driven through the gate in this module (a repeat would fall in the dwell window).
+
+    Only owners whose gender is on file: their honorific (王先生) differs from their name, so a
+    screen that shows the name where it should show the honorific is caught.
+    """
+    unused = iter([car for car in live_server.cars() if car.honorific != car.name])
+    return lambda: next(unused)
+
+
+@pytest.fixture(scope="module")
+def publish(live_server: LiveServer, mqtt_broker: EmbeddedBroker) -> Iterator[Publish]:
+    """Publish an arrival the way an edge does (paho, QoS 1, the contract's topic); returns the event."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"browser-edge-{uuid.uuid4().hex[:8]}")
+    client.connect(mqtt_broker.host, mqtt_broker.port)
+    client.loop_start()
+
+    def _publish(plate: str, plate_type: PlateType = PlateType.BLUE) -> ArrivalEvent:
+        event = ArrivalEvent(
+            site=live_server.site,
+            camera="gate-1",
+            plate=plate,
+            confidence=0.97,
+            plate_type=plate_type,
+            plate_color=PLATE_COLORS.get(plate_type, PlateColor.UNKNOWN),
+            captured_at=now_local(),
+        )
+        info = client.publish(event.topic(), event.to_payload(), qos=1)
+        info.wait_for_publish(timeout=10)
+        assert info.is_published(), "broker did not acknowledge the arrival"
+        return event
+
+    yield _publish
+    client.loop_stop()
+    client.disconnect()
+
+
+@pytest.fixture(scope="module")
+def playwright_driver() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    """Debian's chromium, headless; missing chromium is a set-up error, not a reason to skip."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/setup-system.sh (it installs Debian's chromium; "
+            "`make test` runs it first). Playwright's own browser download cannot work here."
+        )
+    browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture()
+def new_context(browser: Browser) -> Iterator[NewContext]:
+    """Fresh browser profiles (cookies, localStorage) for one test; closed afterwards."""
+    opened: list[BrowserContext] = []
+
+    def _new(viewport: dict[str, int] = DESKTOP) -> BrowserContext:
+        ctx = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+        ctx.set_default_timeout(UI_TIMEOUT_MS)
+        opened.append(ctx)
+        return ctx
+
+    yield _new
+    for ctx in opened:
+        ctx.close()
