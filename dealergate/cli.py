@@ -121,7 +121,7 @@ def read(
     from edge.reader import PlateReader, read_images_jsonl
 
     try:
-        reader = PlateReader.from_settings(EdgeSettings())
+        reader = PlateReader.from_settings(EdgeSettings(), stream=False)
     except FileNotFoundError as exc:
         typer.echo(f"无法加载模型 / cannot load models: {exc}", err=True)
         raise typer.Exit(2) from exc

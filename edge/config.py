@@ -75,6 +75,17 @@ class EdgeSettings(BaseSettings):
     )
     loop: bool = Field(default=False, description="Replay a file source forever (demo kiosk mode).")
     detector: str = Field(default="color", description="Plate detector plugin name (see edge.detect).")
+    fallback_detector: str = Field(
+        default="retina",
+        description="Second detector, run only when the first yields no confident read (see edge.detect); "
+        "empty for none.",
+    )
+    fallback_interval_s: float = Field(
+        default=0.2,
+        ge=0.0,
+        description="The fallback detector runs at most this often on a video stream (it costs ~30 ms a "
+        "frame); still images (`dealergate read`) always get it.",
+    )
     ocr_model: Path = Field(
         default=Path("models/ocr/dealergate_ocr.onnx"),
         description="ONNX OCR model (fast-plate-ocr); relative paths start at the repository root.",

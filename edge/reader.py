@@ -17,17 +17,24 @@ import numpy as np
 from dealergate.plates import is_valid_plate
 from edge.config import EdgeSettings
 from edge.detect import Detector, make_detector
-from edge.detect.color import dominant_plate_color
+from edge.detect.color import box_overlap, dominant_plate_color
 from edge.layout import plate_type_of
 from edge.recognize import FastPlateRecognizer, Recognizer, rectify
 from edge.types import Detection, PlateResult
 
 MIN_READ_CONFIDENCE = 0.4
 """Reads whose least sure character is below this are dropped as not-a-plate (a grille, a sign)."""
+STRONG_READ_CONFIDENCE = 0.7
+"""A frame with a valid read this sure needs no second opinion from the fallback detector."""
 
 
 class PlateReader:
-    """Finds and reads every plate of an image; stateless between calls."""
+    """Finds and reads every plate of an image.
+
+    A cheap detector runs on every frame; an optional fallback detector (slower, learned) runs
+    when the cheap one gave no confident read, at most once per `fallback_interval_s` of wall
+    time so that a stream with no plate in view stays cheap. That rate limit is the only state.
+    """
 
     def __init__(
         self,
@@ -35,25 +42,42 @@ class PlateReader:
         recognizer: Recognizer,
         min_read_confidence: float = MIN_READ_CONFIDENCE,
         margin: float = 0.06,
+        fallback: Detector | None = None,
+        fallback_interval_s: float = 0.0,
     ) -> None:
         self.detector = detector
         self.recognizer = recognizer
         self.min_read_confidence = min_read_confidence
         self.margin = margin
+        self.fallback = fallback
+        self.fallback_interval_s = fallback_interval_s
+        self._fallback_last = -float("inf")
 
     @classmethod
-    def from_settings(cls, settings: EdgeSettings) -> PlateReader:
-        """The configured detector plugin and OCR model; FileNotFoundError names a missing model file."""
+    def from_settings(cls, settings: EdgeSettings, stream: bool = True) -> PlateReader:
+        """The configured detector plugins and OCR model; FileNotFoundError names a missing model file.
+
+        `stream=False` (still images) runs the fallback detector whenever it is needed."""
         recognizer = FastPlateRecognizer(settings.ocr_model_path, settings.ocr_config_path)
-        return cls(make_detector(settings.detector), recognizer)
+        fallback = make_detector(settings.fallback_detector) if settings.fallback_detector else None
+        interval = settings.fallback_interval_s if stream else 0.0
+        return cls(make_detector(settings.detector), recognizer, fallback=fallback, fallback_interval_s=interval)
 
     def read_frame(self, image: np.ndarray) -> list[PlateResult]:
-        """Plates in a full frame, best detection first.
+        """Plates in a full frame, surest read first, one result per plate.
 
         Reads that break every plate grammar or are unsure are dropped: on a frame they are a
         grille or a shop sign far more often than a plate.
         """
-        detections = self.detector.detect(image)
+        results = self._read(image, self.detector.detect(image))
+        if self.fallback is not None and not any(r.read.confidence >= STRONG_READ_CONFIDENCE for r in results):
+            now = time.monotonic()
+            if now - self._fallback_last >= self.fallback_interval_s:
+                self._fallback_last = now
+                results += self._read(image, self.fallback.detect(image))
+        return _one_per_plate(results)
+
+    def _read(self, image: np.ndarray, detections: list[Detection]) -> list[PlateResult]:
         if not detections:
             return []
         crops = [rectify(image, d, self.margin) for d in detections]
@@ -72,6 +96,17 @@ class PlateReader:
         det = Detection((0, 0, w, h), None, color, 1.0)
         read = self.recognizer.read(image)
         return PlateResult(det, read, plate_type_of(read.text, color, det.aspect, read.type_hint), image)
+
+
+def _one_per_plate(results: list[PlateResult], overlap: float = 0.5) -> list[PlateResult]:
+    """Surest read first; a read whose box mostly overlaps a surer one is the same plate seen by
+    the other detector (or the same text twice) and is dropped."""
+    kept: list[PlateResult] = []
+    for r in sorted(results, key=lambda r: r.read.confidence, reverse=True):
+        if any(r.read.text == k.read.text or box_overlap(r.detection.box, k.detection.box) >= overlap for k in kept):
+            continue
+        kept.append(r)
+    return kept
 
 
 def load_image(path: str) -> np.ndarray:

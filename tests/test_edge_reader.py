@@ -162,3 +162,54 @@ def test_plate_type_of(
     text: str, color: PlateColor, aspect: float | None, hint: PlateType | None, expected: PlateType
 ) -> None:
     assert plate_type_of(text, color, aspect, hint) is expected
+
+
+class Fixed:
+    """A detector that always reports the given detections and counts its calls."""
+
+    def __init__(self, *detections: Detection) -> None:
+        self.detections = list(detections)
+        self.calls = 0
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        self.calls += 1
+        return list(self.detections)
+
+
+PLATE_BOX = Detection((240, 300, 400, 351), None, PlateColor.BLUE, 0.9)
+OTHER_BOX = Detection((20, 20, 180, 71), None, PlateColor.BLUE, 0.9)
+
+
+def test_fallback_runs_only_without_a_confident_read(tmp_path: Path) -> None:
+    image = load_image(str(scene_with_plate(tmp_path)))
+    fallback = Fixed(OTHER_BOX)
+    sure = PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.95)), fallback=fallback)
+    assert [r.read.text for r in sure.read_frame(image)] == ["京A12345"]
+    assert fallback.calls == 0
+
+    unsure = PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.5), good("沪B54321", 0.9)), fallback=fallback)
+    texts = [r.read.text for r in unsure.read_frame(image)]
+    assert fallback.calls == 1
+    assert texts == ["沪B54321", "京A12345"]  # surest first, both plates kept
+
+
+def test_fallback_is_rate_limited_on_streams(tmp_path: Path) -> None:
+    image = load_image(str(scene_with_plate(tmp_path)))
+    fallback = Fixed()
+    reader = PlateReader(Fixed(), Scripted(good()), fallback=fallback, fallback_interval_s=60.0)
+    for _ in range(5):
+        assert reader.read_frame(image) == []
+    assert fallback.calls == 1
+    still = PlateReader(Fixed(), Scripted(good()), fallback=fallback, fallback_interval_s=0.0)
+    for _ in range(3):
+        still.read_frame(image)
+    assert fallback.calls == 4
+
+
+def test_one_result_per_plate_when_both_detectors_find_it(tmp_path: Path) -> None:
+    """The same plate from two detectors, read twice with different texts, is reported once: the
+    surer read wins (the other would be a false read)."""
+    image = load_image(str(scene_with_plate(tmp_path)))
+    shifted = Detection((244, 302, 404, 352), None, PlateColor.BLUE, 0.8)
+    reader = PlateReader(Fixed(PLATE_BOX), Scripted(good("京A12845", 0.6), good("京A12345", 0.9)), fallback=Fixed(shifted))
+    assert [r.read.text for r in reader.read_frame(image)] == ["京A12345"]

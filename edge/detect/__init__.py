@@ -27,7 +27,13 @@ def _color() -> Detector:
     return ColorPlateDetector()
 
 
-_FACTORIES: dict[str, Callable[[], Detector]] = {"color": _color}
+def _retina() -> Detector:
+    from edge.detect.retina import RetinaPlateDetector
+
+    return RetinaPlateDetector()
+
+
+_FACTORIES: dict[str, Callable[[], Detector]] = {"color": _color, "retina": _retina}
 
 
 def available_detectors() -> list[str]:

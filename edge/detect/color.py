@@ -74,6 +74,11 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def box_overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over the smaller box: 1.0 when one box lies inside the other."""
+    return max(_inside(a, b), _inside(b, a))
+
+
 def _inside(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     """Share of box `a` that lies inside box `b`."""
     x1, y1, x2, y2 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
