@@ -69,24 +69,27 @@ PLATE_COLORS: dict[PlateType, PlateColor] = {
     PlateType.UNKNOWN: PlateColor.UNKNOWN,
 }
 
-_P = f"[{PROVINCES}]"
-_L = f"[{LETTERS}]"
-_AN = f"[{LETTERS}{DIGITS}]"
-_GRAMMAR: dict[PlateType, re.Pattern[str]] = {
-    PlateType.BLUE: re.compile(f"{_P}{_L}{_AN}{{5}}"),
-    PlateType.YELLOW: re.compile(f"{_P}{_L}{_AN}{{5}}"),
-    PlateType.YELLOW_DOUBLE: re.compile(f"{_P}{_L}{_AN}{{5}}"),
+_AN = LETTERS + DIGITS
+PLATE_TEMPLATES: dict[PlateType, tuple[str, ...]] = {
+    PlateType.BLUE: (PROVINCES, LETTERS, *[_AN] * 5),
+    PlateType.YELLOW: (PROVINCES, LETTERS, *[_AN] * 5),
+    PlateType.YELLOW_DOUBLE: (PROVINCES, LETTERS, *[_AN] * 5),
     # small new-energy: D/F (or A-K for pure electric / hybrid) then 5 digits/letters
-    PlateType.NEW_ENERGY_SMALL: re.compile(f"{_P}{_L}[DFABCEGHJK]{_AN}[0-9]{{4}}"),
+    PlateType.NEW_ENERGY_SMALL: (PROVINCES, LETTERS, "DFABCEGHJK", _AN, *[DIGITS] * 4),
     # large new-energy: 5 digits then D/F
-    PlateType.NEW_ENERGY_LARGE: re.compile(f"{_P}{_L}[0-9]{{5}}[DF]"),
-    PlateType.POLICE: re.compile(f"{_P}{_L}{_AN}{{4}}警"),
-    PlateType.COACH: re.compile(f"{_P}{_L}{_AN}{{4}}学"),
-    PlateType.TRAILER: re.compile(f"{_P}{_L}{_AN}{{4}}挂"),
-    PlateType.HK_MACAO: re.compile(f"粤Z{_AN}{{4}}[港澳]"),
-    PlateType.EMBASSY: re.compile("使[0-9]{6}"),
-    PlateType.CONSULATE: re.compile(f"{_P}[A-Z][0-9]{{4}}领"),
-    PlateType.EMERGENCY: re.compile(f"{_P}{_L}{_AN}{{4}}应急"),
+    PlateType.NEW_ENERGY_LARGE: (PROVINCES, LETTERS, *[DIGITS] * 5, "DF"),
+    PlateType.POLICE: (PROVINCES, LETTERS, *[_AN] * 4, "警"),
+    PlateType.COACH: (PROVINCES, LETTERS, *[_AN] * 4, "学"),
+    PlateType.TRAILER: (PROVINCES, LETTERS, *[_AN] * 4, "挂"),
+    PlateType.HK_MACAO: ("粤", "Z", *[_AN] * 4, "港澳"),
+    PlateType.EMBASSY: ("使", *[DIGITS] * 6),
+    PlateType.CONSULATE: (PROVINCES, LETTERS, *[DIGITS] * 4, "领"),
+    PlateType.EMERGENCY: (PROVINCES, LETTERS, *[_AN] * 4, "应", "急"),
+}
+"""GA 36 position rules: the characters allowed at each position of each layout. The regular
+expressions below and the OCR's grammar-constrained decoding (`edge.decode`) are both built from it."""
+_GRAMMAR: dict[PlateType, re.Pattern[str]] = {
+    t: re.compile("".join(f"[{re.escape(chars)}]" for chars in template)) for t, template in PLATE_TEMPLATES.items()
 }
 PLATE_TEXT_RE = re.compile(f"[{ALPHABET}]{{7,9}}")
 """Loose shape check for the wire: 7 to 9 characters from the plate alphabet."""

@@ -134,12 +134,19 @@ def load_image(path: str) -> np.ndarray:
 
 
 def _plate_record(result: PlateResult) -> dict[str, Any]:
-    return {
+    """plate_eval's fields, plus the layout, per-character confidences and, when the grammar
+    repaired a character, the OCR's raw top-1 text (flagged, never silently replaced)."""
+    record: dict[str, Any] = {
         "text": result.read.text,
         "confidence": round(result.read.confidence, 4),
         "box": list(result.detection.box),
         "color": result.detection.color.value,
+        "type": result.plate_type.value,
+        "char_confidences": list(result.read.char_confidences),
     }
+    if result.read.repaired:
+        record["repaired_from"] = result.read.raw_text
+    return record
 
 
 def read_images_jsonl(

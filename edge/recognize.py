@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
+from fast_plate_ocr.core.process import resize_image
 
-from dealergate.plates import PlateType
+from edge.decode import GrammarDecoder
 from edge.types import Detection, PlateRead
 
-if TYPE_CHECKING:
-    from fast_plate_ocr.core.types import PlatePrediction
-
-_TYPE_VALUES = {t.value for t in PlateType if t is not PlateType.UNKNOWN}
 
 
 @runtime_checkable
@@ -83,41 +80,47 @@ class FastPlateRecognizer:
             device=device,
             sess_options=options,
         )
-        self._pad = self._ocr.config.pad_char
-        self._gray = self._ocr.config.image_color_mode == "grayscale"
+        cfg = self._ocr.config
+        self._cfg = cfg
+        self._gray = cfg.image_color_mode == "grayscale"
+        self._session = self._ocr.model
+        self._outputs = [self._ocr.plate_output_name]
+        regions = None
+        if self._ocr.has_region_head and self._ocr.region_output_name is not None:
+            self._outputs.append(self._ocr.region_output_name)
+            regions = list(cfg.plate_regions or [])
+        self._decoder = GrammarDecoder(cfg.alphabet, cfg.pad_char, cfg.max_plate_slots, regions)
 
     def _prepare(self, crop_bgr: np.ndarray) -> np.ndarray:
-        """fast-plate-ocr takes in-memory arrays in the model's own colour mode (RGB or grey)."""
+        """The model's input for one crop: its colour mode (RGB or grey) at its input size."""
         if crop_bgr.ndim == 2:
-            return crop_bgr if self._gray else cv2.cvtColor(crop_bgr, cv2.COLOR_GRAY2RGB)
-        return cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY if self._gray else cv2.COLOR_BGR2RGB)
+            image = crop_bgr if self._gray else cv2.cvtColor(crop_bgr, cv2.COLOR_GRAY2RGB)
+        else:
+            image = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY if self._gray else cv2.COLOR_BGR2RGB)
+        cfg = self._cfg
+        return resize_image(
+            image,
+            cfg.img_height,
+            cfg.img_width,
+            image_color_mode=cfg.image_color_mode,
+            keep_aspect_ratio=cfg.keep_aspect_ratio,
+            interpolation_method=cfg.interpolation,
+            padding_color=cfg.padding_color,
+        )
 
     def read(self, crop_bgr: np.ndarray) -> PlateRead:
         return self.read_batch([crop_bgr])[0]
 
     def read_batch(self, crops: Sequence[np.ndarray]) -> list[PlateRead]:
+        """One forward pass for all crops, then grammar-constrained decoding (`edge.decode`)."""
         if not crops:
             return []
-        predictions = self._ocr.run(
-            [self._prepare(c) for c in crops], return_confidence=True, remove_pad_char=False
-        )
-        return [self._to_read(p) for p in predictions]
-
-    def _to_read(self, prediction: PlatePrediction) -> PlateRead:
-        """Drop pad slots wherever they fall (a model may emit one mid-plate) with their scores."""
-        raw, probs = prediction.plate, prediction.char_probs
-        scores = [float(x) for x in probs] if probs is not None else [1.0] * len(raw)
-        kept = [(ch, p) for ch, p in zip(raw, scores, strict=False) if ch != self._pad]
-        text = "".join(ch for ch, _ in kept)
-        char_conf = tuple(round(p, 4) for _, p in kept)
-        confidence = (
-            min(char_conf) if char_conf else 0.0
-        )  # a plate is only as sure as its least sure character
-        hint = prediction.region if prediction.region in _TYPE_VALUES else None
-        return PlateRead(
-            text,
-            round(confidence, 4),
-            char_conf,
-            PlateType(hint) if hint else None,
-            round(float(prediction.region_prob or 0.0), 4) if hint else 0.0,
-        )
+        batch = np.stack([self._prepare(c) for c in crops]).astype(np.uint8, copy=False)
+        outputs = self._session.run(self._outputs, {"input": batch})
+        probs = outputs[0].reshape(len(crops), self._cfg.max_plate_slots, len(self._cfg.alphabet))
+        regions = outputs[1] if len(outputs) > 1 else None
+        reads = []
+        for i, d in enumerate(self._decoder.decode(probs, regions)):
+            confidence = min(d.char_probs) if d.char_probs else 0.0  # only as sure as its least sure character
+            reads.append(PlateRead(d.text, round(confidence, 4), d.char_probs, d.layout, d.layout_prob, d.raw))
+        return reads

@@ -49,6 +49,12 @@ class PlateRead:
     char_confidences: tuple[float, ...]
     type_hint: PlateType | None = None
     type_hint_confidence: float = 0.0
+    raw_text: str = ""
+    """The OCR's unconstrained top-1 text; differs from `text` when the grammar repaired a character."""
+
+    @property
+    def repaired(self) -> bool:
+        return bool(self.raw_text) and self.raw_text != self.text
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,14 @@ def test_jsonl_records_match_plate_eval(tmp_path: Path) -> None:
     assert set(rec) == {"image", "ms", "plates"}
     assert rec["image"] == str(scene) and rec["ms"] >= 0
     [plate] = rec["plates"]
-    assert plate == {"text": "苏E12345", "confidence": 0.91, "box": plate["box"], "color": "yellow"}
+    assert plate == {
+        "text": "苏E12345",
+        "confidence": 0.91,
+        "box": plate["box"],
+        "color": "yellow",
+        "type": "yellow",
+        "char_confidences": [0.91] * 7,
+    }
     assert len(plate["box"]) == 4 and all(isinstance(v, int) for v in plate["box"])
     json.dumps(rec, ensure_ascii=False)  # serialisable as is
 
@@ -95,7 +102,14 @@ def test_ocr_only_reads_the_whole_crop(tmp_path: Path) -> None:
     ocr = Scripted(good())
     [rec] = list(read_images_jsonl(PlateReader(ColorPlateDetector(), ocr), [str(crop_path)], ocr_only=True))
     assert rec["plates"] == [
-        {"text": "京A12345", "confidence": 0.95, "box": [0, 0, 136, 36], "color": "blue"}
+        {
+            "text": "京A12345",
+            "confidence": 0.95,
+            "box": [0, 0, 136, 36],
+            "color": "blue",
+            "type": "blue",
+            "char_confidences": [0.95] * 7,
+        }
     ]
     assert ocr.crops[0].shape == (36, 136, 3)
 
@@ -213,3 +227,12 @@ def test_one_result_per_plate_when_both_detectors_find_it(tmp_path: Path) -> Non
     shifted = Detection((244, 302, 404, 352), None, PlateColor.BLUE, 0.8)
     reader = PlateReader(Fixed(PLATE_BOX), Scripted(good("京A12845", 0.6), good("京A12345", 0.9)), fallback=Fixed(shifted))
     assert [r.read.text for r in reader.read_frame(image)] == ["京A12345"]
+
+
+def test_a_repaired_read_is_flagged_with_the_raw_text(tmp_path: Path) -> None:
+    crop_path = tmp_path / "crop.png"
+    cv2.imwrite(str(crop_path), render_plate("京A12345", PlateType.BLUE))
+    repaired = PlateRead("京D12345", 0.55, (0.9, 0.55, 0.9, 0.9, 0.9, 0.9, 0.9), raw_text="京012345")
+    [rec] = list(read_images_jsonl(PlateReader(ColorPlateDetector(), Scripted(repaired)), [str(crop_path)], ocr_only=True))
+    assert rec["plates"][0]["text"] == "京D12345"
+    assert rec["plates"][0]["repaired_from"] == "京012345"
