@@ -35,11 +35,9 @@ demo: env
 test: env
 	$(BIN)/python -m pytest
 
-SHARED ?= ../shared
+# plate reading on ../shared/datasets (easypr full scenes, real crops) and fixed-seed synthetic crops
 eval: env
-	$(BIN)/python $(SHARED)/tools/plate_eval.py --reader "$(BIN)/dealergate read --jsonl" $(SHARED)/datasets/easypr_dev
-	$(BIN)/python $(SHARED)/tools/plate_eval.py --reader "$(BIN)/dealergate read --jsonl --ocr-only" $(SHARED)/datasets/lpr_crops/lyl8213_valid.csv
-	$(BIN)/python $(SHARED)/tools/plate_eval.py --reader "$(BIN)/dealergate read --jsonl --ocr-only" $(SHARED)/datasets/lpr_crops/ccpd_crops.csv
+	$(BIN)/python models/run_eval.py
 
 schema: env
 	$(BIN)/dealergate contract schema

@@ -6,10 +6,8 @@ apart; the detector's colour and the plate's proportions can.
 
 from __future__ import annotations
 
+from dealergate.plate_crops import DOUBLE_ROW_MAX_ASPECT
 from dealergate.plates import PLATE_COLORS, PlateColor, PlateType, matching_types
-
-DOUBLE_ROW_MAX_ASPECT = 2.6
-"""A plate narrower than this (width / height) is a two-row plate (440×220 mm, aspect 2)."""
 
 
 def plate_type_of(

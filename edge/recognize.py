@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from fast_plate_ocr.core.process import resize_image
 
+from dealergate.plate_crops import single_row
 from edge.decode import GrammarDecoder
 from edge.types import Detection, PlateRead
 
@@ -92,7 +93,9 @@ class FastPlateRecognizer:
         self._decoder = GrammarDecoder(cfg.alphabet, cfg.pad_char, cfg.max_plate_slots, regions)
 
     def _prepare(self, crop_bgr: np.ndarray) -> np.ndarray:
-        """The model's input for one crop: its colour mode (RGB or grey) at its input size."""
+        """The model's input for one crop: rows side by side (as in training), its colour mode
+        (RGB or grey), its input size."""
+        crop_bgr = single_row(crop_bgr)
         if crop_bgr.ndim == 2:
             image = crop_bgr if self._gray else cv2.cvtColor(crop_bgr, cv2.COLOR_GRAY2RGB)
         else:

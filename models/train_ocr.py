@@ -9,13 +9,16 @@ annotation CSVs into models/_work/data (gitignored); `train` runs fast-plate-ocr
 best/last checkpoints; `export` turns the best checkpoint into models/ocr/dealergate_ocr.onnx.
 
 Real crops are referenced by relative path, never copied. lyl8213_valid appears only in the
-validation CSV (monitoring); ccpd_crops and easypr_dev are never read here: they are test sets.
+validation CSV (monitoring). ccpd_crops is split by a hash of the file name: 70 % trains (a second
+camera, font and province mix), the other 30 % (`ccpd_heldout`) is never read here and is what the
+model card reports. easypr_dev is never read here: it is the full-scene test set.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import os
 import shutil
 import sys
@@ -26,6 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from dealergate.plate_crops import single_row
 from dealergate.plates import PROVINCES, PlateType
 from dealergate.synth.plate_render import degrade, random_plate_text, render_plate
 
@@ -41,10 +45,10 @@ ONNX_OUT = OCR_DIR / "dealergate_ocr.onnx"
 REAL_CROPS = Path(os.environ.get("DEALERGATE_LPR_CROPS", ROOT.parent / "shared" / "datasets" / "lpr_crops"))
 
 TYPE_WEIGHTS: dict[PlateType, float] = {
-    PlateType.BLUE: 33,
-    PlateType.NEW_ENERGY_SMALL: 20,
+    PlateType.BLUE: 30,
+    PlateType.NEW_ENERGY_SMALL: 18,
     PlateType.YELLOW: 8,
-    PlateType.YELLOW_DOUBLE: 7,
+    PlateType.YELLOW_DOUBLE: 12,
     PlateType.NEW_ENERGY_LARGE: 5,
     PlateType.POLICE: 5,
     PlateType.COACH: 4,
@@ -72,7 +76,8 @@ def synth_sample(seed: int, index: int) -> tuple[np.ndarray, str, PlateType]:
     province = PROVINCES[rng.choice(len(PROVINCES), p=PROVINCE_WEIGHTS)]
     text = random_plate_text(plate_type, rng, province=province)
     height = int(rng.integers(60, 160))
-    return degrade(render_plate(text, plate_type, rng, height=height), rng), text, plate_type
+    crop = degrade(render_plate(text, plate_type, rng, height=height), rng)
+    return single_row(crop), text, plate_type  # double-row plates stitched, as the edge reads them
 
 
 def _write_chunk(args: tuple[Path, int, int, int]) -> list[tuple[str, str, str]]:
@@ -103,11 +108,26 @@ def real_plate_type(image: Path) -> PlateType:
     )  # yellow ~15-35, blue ~110
 
 
-def real_rows(csv_name: str, relative_to: Path) -> list[tuple[str, str, str]]:
-    """Rows of a real crop CSV with image paths relative to `relative_to` (the trainer's convention)."""
+CCPD_TRAIN_SHARE = 0.7
+
+
+def is_ccpd_heldout(image_path: str) -> bool:
+    """The fixed 30 % of ccpd_crops never trained on: decided by the file name's hash, so the split
+    is the same on every machine and does not depend on the CSV's order."""
+    digest = hashlib.sha1(Path(image_path).name.encode("utf-8")).digest()
+    return digest[0] / 256.0 >= CCPD_TRAIN_SHARE
+
+
+def real_rows(csv_name: str, relative_to: Path, heldout: bool | None = None) -> list[tuple[str, str, str]]:
+    """Rows of a real crop CSV with image paths relative to `relative_to` (the trainer's convention).
+
+    `heldout` filters by `is_ccpd_heldout` (True: only held-out rows, False: only training rows).
+    """
     src = REAL_CROPS / csv_name
     with src.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
+    if heldout is not None:
+        rows = [r for r in rows if is_ccpd_heldout(r["image_path"]) == heldout]
     out = []
     for r in rows:
         image = (src.parent / r["image_path"]).resolve()
@@ -128,7 +148,7 @@ def cmd_generate(a: argparse.Namespace) -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     train = write_synthetic(DATA / "synth_train", a.n_train, a.seed, a.workers)
     val = write_synthetic(DATA / "synth_val", a.n_val, a.seed + 1, a.workers)
-    real_train = real_rows("lyl8213_train.csv", DATA)
+    real_train = real_rows("lyl8213_train.csv", DATA) + real_rows("ccpd_crops.csv", DATA, heldout=False)
     real_val = real_rows("lyl8213_valid.csv", DATA)
     write_csv(DATA / "train.csv", train + real_train * a.real_oversample)
     write_csv(DATA / "val.csv", val + real_val)

@@ -4,7 +4,7 @@
 #   chromium                             the browser tests (tests/browser) drive it with Playwright;
 #                                        Playwright's own browser download needs the internet
 set -euo pipefail
-PACKAGES=(fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming fontconfig chromium)
+PACKAGES=(fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming fonts-roboto fonts-liberation2 fontconfig chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

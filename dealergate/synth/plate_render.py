@@ -109,6 +109,11 @@ _LATIN_FONTS: tuple[tuple[str, int], ...] = (
     ("truetype/dejavu/DejaVuSansMono-Bold.ttf", 0),
     ("truetype/wqy/wqy-zenhei.ttc", 0),
     ("truetype/dejavu/DejaVuSansCondensed.ttf", 0),
+    # narrow engineering-style sans, closer to the GA 36 plate font than DejaVu (fonts-roboto,
+    # fonts-liberation2); real plates' 1, A, 4 and 7 differ from DejaVu's
+    ("truetype/roboto/unhinted/RobotoCondensed-Bold.ttf", 0),
+    ("truetype/roboto/unhinted/RobotoCondensed-Medium.ttf", 0),
+    ("truetype/liberation2/LiberationSans-Bold.ttf", 0),
 )
 _GLYPH_PX = 96
 

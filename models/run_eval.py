@@ -1,0 +1,120 @@
+"""`make eval`: score `dealergate read` with ../shared/tools/plate_eval.py on every evaluation set.
+
+Runs in the project's `.venv`. The sets:
+
+- `easypr_dev` — 128 real full-scene photographs (the detector + OCR path); never trained on;
+- `lyl8213_valid` — 150 real crops (OCR only); used to pick the training checkpoint;
+- `ccpd_crops` — 1,000 real crops; 70 % of them train the OCR, so the honest figure is
+  `ccpd_heldout`, the other 30 % (`train_ocr.is_ccpd_heldout`), listed next to the full file;
+- `synthetic_<group>` — fixed-seed synthetic crops of the layouts the real sets lack (green
+  new-energy, double-row yellow, white police, black HK/Macao/embassy/consulate), drawn with seed 777
+  (training uses 1234/1235), written once under var/eval/ as PNG (lossless) for plate_eval.
+
+Prints one table row per set and writes all summaries to var/eval/summary.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+
+from dealergate.plates import PlateType
+from eval_ocr import REAL_CROPS, synthetic_set
+from train_ocr import is_ccpd_heldout
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+OUT = ROOT / "var" / "eval"
+SEED = 777
+SYNTHETIC_GROUPS: dict[str, tuple[PlateType, ...]] = {
+    "green": (PlateType.NEW_ENERGY_SMALL, PlateType.NEW_ENERGY_LARGE),
+    "yellow_double": (PlateType.YELLOW_DOUBLE,),
+    "white": (PlateType.POLICE,),
+    "black": (PlateType.HK_MACAO, PlateType.EMBASSY, PlateType.CONSULATE),
+}
+COLUMNS = ("plate_exact", "primary_exact", "within_one_char", "located_iou50", "false_reads", "ms_median", "ms_p95")
+
+
+def write_ccpd_heldout() -> Path:
+    """The 30 % of ccpd_crops the OCR never trains on, as a plate_eval CSV with absolute paths."""
+    src = REAL_CROPS / "ccpd_crops.csv"
+    path = OUT / "ccpd_heldout.csv"
+    with src.open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if is_ccpd_heldout(r["image_path"])]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image_path", "plate_text"])
+        w.writerows((str((src.parent / r["image_path"]).resolve()), r["plate_text"]) for r in rows)
+    return path
+
+
+def write_synthetic(group: str, types: tuple[PlateType, ...], per_type: int) -> Path:
+    """Fixed-seed synthetic crops of `types` (the same draws as eval_ocr.py) as a plate_eval CSV."""
+    folder = OUT / f"synthetic_{group}"
+    path = OUT / f"synthetic_{group}.csv"
+    stamp = folder / f".seed{SEED}_n{per_type}"
+    if path.is_file() and stamp.is_file():
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for t in types:
+        images, texts = synthetic_set(t, per_type, SEED)
+        for i, (image, text) in enumerate(zip(images, texts, strict=True)):
+            name = f"{t.value}_{i:04d}.png"
+            cv2.imwrite(str(folder / name), image)
+            rows.append((f"{folder.name}/{name}", text))
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image_path", "plate_text"])
+        w.writerows(rows)
+    stamp.touch()
+    return path
+
+
+def plate_eval(dataset: Path, ocr_only: bool) -> dict[str, float]:
+    reader = f"{ROOT / '.venv' / 'bin' / 'dealergate'} read --jsonl" + (" --ocr-only" if ocr_only else "")
+    proc = subprocess.run(
+        [sys.executable, str(SHARED / "tools" / "plate_eval.py"), "--reader", reader, str(dataset)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    body = proc.stdout[: proc.stdout.rindex("}") + 1]
+    return json.loads(body)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--per-type", type=int, default=200, help="synthetic crops per plate type")
+    p.add_argument("--only", nargs="*", help="evaluate only these set names")
+    a = p.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    crops = SHARED / "datasets" / "lpr_crops"
+    sets: list[tuple[str, Path, bool]] = [
+        ("easypr_dev", SHARED / "datasets" / "easypr_dev", False),
+        ("lyl8213_valid", crops / "lyl8213_valid.csv", True),
+        ("ccpd_crops (70% trained on)", crops / "ccpd_crops.csv", True),
+        ("ccpd_heldout", write_ccpd_heldout(), True),
+    ]
+    sets += [(f"synthetic_{g}", write_synthetic(g, t, a.per_type), True) for g, t in SYNTHETIC_GROUPS.items()]
+    summaries: dict[str, dict[str, float]] = {}
+    print(f"{'set':30s} {'plates':>6s} " + " ".join(f"{c:>15s}" for c in COLUMNS), flush=True)
+    for name, dataset, ocr_only in sets:
+        if a.only and name.split()[0] not in a.only:
+            continue
+        s = plate_eval(dataset, ocr_only)
+        summaries[name] = s
+        cells = " ".join(f"{s.get(c, float('nan')) if s.get(c) is not None else '-':>15}" for c in COLUMNS)
+        print(f"{name:30s} {s['plates']:6d} {cells}", flush=True)
+    (OUT / "summary.json").write_text(json.dumps(summaries, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"summaries: {OUT / 'summary.json'}")
+
+
+if __name__ == "__main__":
+    main()
