@@ -3,7 +3,11 @@
 A double-row plate (yellow, 440×220 mm: province and letter small on top, five large characters
 below) squeezed into a single-row OCR input leaves the top row a few pixels tall. Cutting the rows
 apart and setting them side by side turns it into the single-row shape the model reads best; the
-same transform runs on the training crops (`models/train_ocr.py`) and on every crop the edge reads.
+same transform runs on the double-row training crops (`models/train_ocr.py`) and at the edge.
+
+The edge cannot always tell from a crop alone which kind it holds: a single-row plate seen at an
+angle can crop as narrow as a double-row one. So a narrow crop is read both ways and the surer
+read wins (`edge.recognize`); a wide crop is single-row for certain.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ import cv2
 import numpy as np
 
 DOUBLE_ROW_MAX_ASPECT = 2.6
-"""A plate crop narrower than this (width / height) is a two-row plate (440×220 mm, aspect 2);
-single-row plates are 3.1 to 3.4, their loose crops rarely below 2.8."""
+"""A crop narrower than this (width / height) may be a two-row plate (440×220 mm, aspect 2);
+level single-row plates are 3.1 to 3.4, but tilted ones can crop narrower."""
 
 _TOP_ROW = (0.0, 0.46)
 _BOTTOM_ROW = (0.34, 1.0)
@@ -25,15 +29,14 @@ _TOP_WIDTH = 0.5
 crop width when set beside the bottom row."""
 
 
-def is_double_row(crop: np.ndarray) -> bool:
+def maybe_double_row(crop: np.ndarray) -> bool:
+    """True when the crop is narrow enough to be a double-row plate (it may still be single-row)."""
     h, w = crop.shape[:2]
     return h > 0 and w / h < DOUBLE_ROW_MAX_ASPECT
 
 
-def single_row(crop: np.ndarray) -> np.ndarray:
-    """The crop as one row of characters: double-row crops are cut and stitched, others returned as is."""
-    if not is_double_row(crop):
-        return crop
+def stitch_rows(crop: np.ndarray) -> np.ndarray:
+    """A double-row crop cut into its two rows, set side by side (top row first)."""
     h, w = crop.shape[:2]
     top = crop[int(h * _TOP_ROW[0]) : max(1, int(h * _TOP_ROW[1])), int(w * _TOP_COLUMNS[0]) : int(w * _TOP_COLUMNS[1])]
     bottom = crop[int(h * _BOTTOM_ROW[0]) :]

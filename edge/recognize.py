@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from fast_plate_ocr.core.process import resize_image
 
-from dealergate.plate_crops import single_row
+from dealergate.plate_crops import maybe_double_row, stitch_rows
 from edge.decode import GrammarDecoder
 from edge.types import Detection, PlateRead
 
@@ -93,9 +93,7 @@ class FastPlateRecognizer:
         self._decoder = GrammarDecoder(cfg.alphabet, cfg.pad_char, cfg.max_plate_slots, regions)
 
     def _prepare(self, crop_bgr: np.ndarray) -> np.ndarray:
-        """The model's input for one crop: rows side by side (as in training), its colour mode
-        (RGB or grey), its input size."""
-        crop_bgr = single_row(crop_bgr)
+        """The model's input for one crop: its colour mode (RGB or grey) at its input size."""
         if crop_bgr.ndim == 2:
             image = crop_bgr if self._gray else cv2.cvtColor(crop_bgr, cv2.COLOR_GRAY2RGB)
         else:
@@ -115,15 +113,27 @@ class FastPlateRecognizer:
         return self.read_batch([crop_bgr])[0]
 
     def read_batch(self, crops: Sequence[np.ndarray]) -> list[PlateRead]:
-        """One forward pass for all crops, then grammar-constrained decoding (`edge.decode`)."""
+        """One forward pass for all crops, then grammar-constrained decoding (`edge.decode`).
+
+        A crop narrow enough to be a double-row plate is also read with its rows stitched side by
+        side (as the model learnt double-row plates); the surer of its two reads is kept.
+        """
         if not crops:
             return []
-        batch = np.stack([self._prepare(c) for c in crops]).astype(np.uint8, copy=False)
-        outputs = self._session.run(self._outputs, {"input": batch})
-        probs = outputs[0].reshape(len(crops), self._cfg.max_plate_slots, len(self._cfg.alphabet))
+        inputs = [self._prepare(c) for c in crops]
+        owner = list(range(len(crops)))
+        for i, crop in enumerate(crops):
+            if maybe_double_row(crop):
+                inputs.append(self._prepare(stitch_rows(crop)))
+                owner.append(i)
+        outputs = self._session.run(self._outputs, {"input": np.stack(inputs)})
+        probs = outputs[0].reshape(len(inputs), self._cfg.max_plate_slots, len(self._cfg.alphabet))
         regions = outputs[1] if len(outputs) > 1 else None
-        reads = []
-        for i, d in enumerate(self._decoder.decode(probs, regions)):
+        best: list[PlateRead | None] = [None] * len(crops)
+        for i, d in zip(owner, self._decoder.decode(probs, regions), strict=True):
             confidence = min(d.char_probs) if d.char_probs else 0.0  # only as sure as its least sure character
-            reads.append(PlateRead(d.text, round(confidence, 4), d.char_probs, d.layout, d.layout_prob, d.raw))
-        return reads
+            read = PlateRead(d.text, round(confidence, 4), d.char_probs, d.layout, d.layout_prob, d.raw)
+            current = best[i]
+            if current is None or read.confidence > current.confidence:
+                best[i] = read
+        return [r for r in best if r is not None]

@@ -22,7 +22,6 @@ import cv2
 import numpy as np
 from fast_plate_ocr import LicensePlateRecognizer
 
-from dealergate.plate_crops import single_row
 from dealergate.plates import PlateType
 from dealergate.synth.plate_render import RENDERABLE_TYPES, degrade, random_plate_text, render_plate
 
@@ -42,7 +41,7 @@ def score(
 ) -> dict[str, float]:
     preds = []
     for i in range(0, len(images), 64):
-        preds += reader.run([to_rgb(single_row(im)) for im in images[i : i + 64]])
+        preds += reader.run([to_rgb(im) for im in images[i : i + 64]])
     exact = float(np.mean([p.plate == t for p, t in zip(preds, texts, strict=True)]))
     chars = float(
         np.mean(

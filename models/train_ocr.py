@@ -29,7 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dealergate.plate_crops import single_row
+from dealergate.plate_crops import stitch_rows
 from dealergate.plates import PROVINCES, PlateType
 from dealergate.synth.plate_render import degrade, random_plate_text, render_plate
 
@@ -77,7 +77,9 @@ def synth_sample(seed: int, index: int) -> tuple[np.ndarray, str, PlateType]:
     text = random_plate_text(plate_type, rng, province=province)
     height = int(rng.integers(60, 160))
     crop = degrade(render_plate(text, plate_type, rng, height=height), rng)
-    return single_row(crop), text, plate_type  # double-row plates stitched, as the edge reads them
+    if plate_type is PlateType.YELLOW_DOUBLE:
+        crop = stitch_rows(crop)  # the edge reads double-row plates stitched into one row
+    return crop, text, plate_type
 
 
 def _write_chunk(args: tuple[Path, int, int, int]) -> list[tuple[str, str, str]]:
