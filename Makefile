@@ -7,12 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SYSTEM_STAMP := var/.system-deps
 
-.PHONY: demo test env system-deps eval schema clean help
+.PHONY: demo test env system-deps eval schema bench clean help
 
 help:
 	@echo "make demo   — 一键演示 / run broker + server + edge on a sample gate clip"
 	@echo "make test   — 运行全部测试 / run the whole test suite"
 	@echo "make eval   — 车牌识别评测 / score plate reading on ../shared/datasets"
+	@echo "make bench  — 边缘性能基准 / edge speed, latency, idle CPU, accuracy as one JSON object"
 
 env: $(STAMP) $(SYSTEM_STAMP)
 
@@ -41,6 +42,10 @@ eval: env
 
 schema: env
 	$(BIN)/dealergate contract schema
+
+# Generates its clips once (var/bench/), then runs the edge pipeline on them: ~3 min on a 2-core box.
+bench: env
+	$(BIN)/dealergate bench edge --json
 
 clean:
 	rm -rf var/demo .pytest_cache

@@ -22,9 +22,11 @@ app = typer.Typer(help="dealergate: 车牌识别到店提醒与续保助手 / pl
 edge_app = typer.Typer(help="门岗边缘识别进程 / the gate-camera edge process", no_args_is_help=True)
 server_app = typer.Typer(help="门店服务器 / the dealership server", no_args_is_help=True)
 contract_app = typer.Typer(help="MQTT 事件契约 / the MQTT event contract", no_args_is_help=True)
+bench_app = typer.Typer(help="性能与准确率基准 / benchmarks", no_args_is_help=True)
 app.add_typer(edge_app, name="edge")
 app.add_typer(server_app, name="server")
 app.add_typer(contract_app, name="contract")
+app.add_typer(bench_app, name="bench")
 
 
 def _logging(verbose: bool = False) -> None:
@@ -139,6 +141,31 @@ def contract_schema() -> None:
     from dealergate.contract import arrival_json_schema
 
     typer.echo(json.dumps(arrival_json_schema(), ensure_ascii=False, indent=2))
+
+
+@bench_app.command("edge")
+def bench_edge(
+    as_json: Annotated[bool, typer.Option("--json", help="print only the JSON object")] = False,
+    smoke: Annotated[bool, typer.Option("--smoke", help="a few seconds, two cars: checks the bench runs")] = False,
+    cache: Annotated[Optional[Path], typer.Option(help="where generated clips are kept")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """边缘识别基准：速度、延迟、空闲占用、准确率 / benchmark the edge on generated gate clips."""
+    from edge.bench import BENCH_DIR, BenchPlan, report_lines, run_bench
+
+    _logging(verbose)
+    if not verbose:
+        for chatty in ("edge", "dealergate", "amqtt"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
+    try:
+        result = run_bench(BenchPlan.smoke() if smoke else BenchPlan(), cache or BENCH_DIR)
+    except FileNotFoundError as exc:
+        typer.echo(f"无法加载模型 / cannot load models: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if not as_json:
+        for line in report_lines(result):
+            typer.echo(line, err=True)
+    typer.echo(json.dumps(result, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -113,3 +113,92 @@ def arrival_json_schema() -> dict:
 def now_local() -> datetime:
     """Current time with the machine's time zone, the form `captured_at` expects."""
     return datetime.now().astimezone()
+
+
+# -- edge health: retained status (with last will) and heartbeat ---------------------------------
+
+
+def status_topic(site: str, camera: str) -> str:
+    """Retained online/offline topic of one edge: `dealergate/<site>/<camera>/status`."""
+    return f"{TOPIC_ROOT}/{site}/{camera}/status"
+
+
+def heartbeat_topic(site: str, camera: str) -> str:
+    """Periodic health topic of one edge: `dealergate/<site>/<camera>/heartbeat`."""
+    return f"{TOPIC_ROOT}/{site}/{camera}/heartbeat"
+
+
+STATUS_SUBSCRIPTION = f"{TOPIC_ROOT}/+/+/status"
+HEARTBEAT_SUBSCRIPTION = f"{TOPIC_ROOT}/+/+/heartbeat"
+
+SourceState = Literal["connected", "reconnecting", "stalled", "ended"]
+"""Video source state: frames flowing, reopening after a loss, no frame for too long, file done."""
+
+
+class _EdgeMessage(BaseModel):
+    """Shared shape of the edge health messages (strict, frozen, UTF-8 JSON on the wire)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    kind: str  # each message type narrows it to its own literal
+    site: Slug
+    camera: Slug
+    at: AwareDatetime = Field(description="when the edge built this message, with time zone")
+
+    def to_payload(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode("utf-8")
+
+    @classmethod
+    def from_payload(cls, payload: bytes | str) -> Self:
+        """Parse and validate; raises `pydantic.ValidationError` with the field at fault."""
+        return cls.model_validate_json(payload)
+
+
+class EdgeStatus(_EdgeMessage):
+    """Whether an edge is up, retained so a screen that connects later knows at once.
+
+    `online` is published on every (re)connection; `offline` with reason `shutdown` on a clean
+    stop, and the broker publishes the last will (`offline`, `connection_lost`) when the edge
+    vanishes. The broker stores the will when the edge connects, so for `connection_lost` `at`
+    is the time of that connection, not of the loss.
+    """
+
+    kind: Literal["status"] = "status"
+    state: Literal["online", "offline"]
+    reason: Literal["started", "shutdown", "connection_lost"]
+    version: str = Field(max_length=32, description="dealergate version of the edge")
+
+    def topic(self) -> str:
+        return status_topic(self.site, self.camera)
+
+
+class EdgeHeartbeat(_EdgeMessage):
+    """An edge's vital signs every `heartbeat_s` seconds (QoS 0, not retained).
+
+    Rates and means cover the interval since the previous heartbeat; counters are totals since
+    the edge started.
+    """
+
+    kind: Literal["heartbeat"] = "heartbeat"
+    uptime_s: float = Field(ge=0.0)
+    fps: float = Field(ge=0.0, description="frames processed per second over the interval")
+    mean_frame_ms: float = Field(ge=0.0, description="mean processing time of a frame over the interval")
+    frames_gated: int = Field(
+        default=0, ge=0, description="frames in the interval not read because nothing moved"
+    )
+    arrivals: int = Field(ge=0, description="arrivals delivered to the broker in the interval")
+    arrival_latency_ms: float | None = Field(
+        default=None,
+        ge=0.0,
+        description="mean time from a car's first readable frame to the broker's PUBACK, over the "
+        "interval's arrivals; absent when there were none",
+    )
+    outbox_depth: int = Field(ge=0, description="arrivals stored on disk and not yet acknowledged")
+    frames_dropped: int = Field(ge=0, description="frames skipped to keep up with real time")
+    frames_corrupt: int = Field(ge=0, description="empty or undecodable frames skipped")
+    source_state: SourceState
+    reconnects: int = Field(ge=0, description="times the video source was reopened")
+
+    def topic(self) -> str:
+        return heartbeat_topic(self.site, self.camera)

@@ -2,17 +2,18 @@
 
 Files are paced at their own frame rate when `realtime` is set, so a recorded clip behaves like a
 camera: late frames are dropped rather than queued, and each frame's `captured_at` is the start
-time plus its presentation time. Live sources (RTSP, HTTP, USB) are read by a background thread
-that keeps only the newest frame, so a slow reader sees fresh frames instead of a growing backlog.
+time plus its presentation time. Live sources (RTSP, HTTP, USB) are read by `edge.grabber`, which
+keeps only the newest frame (a slow reader sees fresh frames instead of a growing backlog) and
+reconnects by itself after a loss or a stall; a camera that is down when the edge starts is
+waited for, not an error.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,14 +22,14 @@ from typing import Self
 import cv2
 import numpy as np
 
-from dealergate.contract import now_local
+from dealergate.contract import SourceState, now_local
+from edge.grabber import Capture, LiveGrabber, sleep_unless
 
 log = logging.getLogger(__name__)
 
 _LIVE_PREFIXES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "tcp://")
 _MAX_CORRUPT_IN_A_ROW = 50
 """A file that fails this many reads in a row has ended (or is unreadable from here on)."""
-_RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 class SourceError(RuntimeError):
@@ -53,6 +54,7 @@ class CaptureStats:
     skipped_late: int = 0
     corrupt: int = 0
     reconnects: int = 0
+    stalls: int = 0
 
 
 def is_live(source: str) -> bool:
@@ -70,17 +72,47 @@ def _redact(source: str) -> str:
     return source
 
 
-def _open_capture(source: str) -> cv2.VideoCapture:
-    src: int | str = int(source) if source.strip().isdigit() else source
-    cap = cv2.VideoCapture(src)
+def open_capture(source: str, timeout_s: float = 10.0) -> cv2.VideoCapture:
+    """A `cv2.VideoCapture` of a file, URL or USB index; raises `SourceError` naming it (no password).
+
+    Network streams go through FFmpeg with open and read time-outs, so a camera that accepts the
+    connection but sends nothing makes `read()` fail after `timeout_s` instead of blocking forever.
+    """
+    if source.strip().isdigit():
+        cap = cv2.VideoCapture(int(source))
+    elif is_live(source):
+        ms = int(timeout_s * 1000)
+        cap = cv2.VideoCapture(
+            source, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
+        )
+    else:
+        cap = cv2.VideoCapture(source)
     if not cap.isOpened():
         cap.release()
         raise SourceError(f"无法打开视频源 / cannot open video source: {_redact(source)}")
     return cap
 
 
+def _fps(cap: object) -> float:
+    """The frame rate the capture reports, 25 when it reports none or nonsense."""
+    get = getattr(cap, "get", None)
+    fps = float(get(cv2.CAP_PROP_FPS)) if get is not None else 0.0
+    return fps if 1.0 <= fps <= 240.0 else 25.0
+
+
+Opener = Callable[[str], Capture]
+"""Opens a live source by name (raising on failure): `open_capture`, or a stand-in in tests."""
+
+
 class VideoSource:
-    """Iterator of `Frame`s; use as a context manager so the capture is released."""
+    """Iterator of `Frame`s from a file path, stream URL or USB index; use as a context manager so
+    the capture is released.
+
+    A missing or unreadable file raises `SourceError` naming it; a live source that does not answer
+    yet is retried in the background (`state` says "reconnecting"). Setting `stop` ends the
+    iteration (also interrupts pacing waits and reconnect back-off). `opener` replaces
+    `open_capture` for live sources (tests).
+    """
 
     def __init__(
         self,
@@ -88,6 +120,10 @@ class VideoSource:
         realtime: bool = True,
         loop: bool = False,
         stop: threading.Event | None = None,
+        *,
+        stall_timeout_s: float = 10.0,
+        reconnect_max_s: float = 30.0,
+        opener: Opener | None = None,
     ) -> None:
         self.source = source
         self.live = is_live(source)
@@ -96,13 +132,37 @@ class VideoSource:
         self.stats = CaptureStats()
         self._stop = stop or threading.Event()  # the caller's: never set here
         self._closed = threading.Event()
-        self._grabber: threading.Thread | None = None
-        if not self.live and not Path(source).is_file():
+        self._open: Opener = opener or (lambda name: open_capture(name, stall_timeout_s))
+        self._grabber: LiveGrabber | None = None
+        self._state: SourceState = "connected"
+        if self.live:
+            first: Capture | None = None
+            try:
+                first = self._open(source)
+            except SourceError as exc:  # the camera may boot later than the edge box
+                log.warning("%s; 持续重试 / retrying until it answers", exc)
+            self.fps = _fps(first)
+            self._grabber = LiveGrabber(
+                _redact(source),
+                lambda: self._open(source),
+                self.stats,
+                stall_timeout_s=stall_timeout_s,
+                reconnect_max_s=reconnect_max_s,
+                stop=self._stop,
+                first=first,
+            )
+            self._frames = self._live_frames(self._grabber)
+            return
+        if not Path(source).is_file():
             raise SourceError(f"找不到视频文件 / video file not found: {source}")
-        self._cap = _open_capture(source)
-        fps = self._cap.get(cv2.CAP_PROP_FPS)
-        self.fps = fps if 1.0 <= fps <= 240.0 else 25.0
-        self._frames = self._live_frames() if self.live else self._file_frames()
+        self._cap = open_capture(source)
+        self.fps = _fps(self._cap)
+        self._frames = self._file_frames()
+
+    @property
+    def state(self) -> SourceState:
+        """connected, reconnecting, stalled (live streams) or ended (a file played to its end)."""
+        return self._grabber.state if self._grabber is not None else self._state
 
     def __iter__(self) -> Iterator[Frame]:
         return self
@@ -117,24 +177,17 @@ class VideoSource:
         self.close()
 
     def close(self) -> None:
-        """Stop iterating and release the capture (a live grabber releases it on its way out)."""
+        """Stop iterating and release the capture (live readers release theirs on their way out)."""
         self._closed.set()
         self._frames.close()
-        if not self.live or self._grabber is None:
+        if self._grabber is not None:
+            self._grabber.close()
+        else:
             self._cap.release()
 
     def _stopping(self) -> bool:
         return self._stop.is_set() or self._closed.is_set()
 
-    def _wait(self, seconds: float) -> bool:
-        """Sleep up to `seconds`; True as soon as the edge stops or the source is closed."""
-        deadline = time.monotonic() + seconds
-        while not self._stopping():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            self._stop.wait(min(left, 0.1))
-        return True
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -152,7 +205,7 @@ class VideoSource:
                 if self.realtime:
                     ahead = t0 + pts_s - time.monotonic()
                     if ahead > 0:
-                        if self._wait(ahead):
+                        if sleep_unless(ahead, self._stop, self._closed):
                             return
                     elif -ahead > period:  # already a frame late: drop it without converting it
                         if not self._cap.grab():
@@ -177,10 +230,11 @@ class VideoSource:
                 index += 1
                 position += 1
             if not self.loop or position == 0 or self.stats.frames == 0:
+                self._state = "ended"
                 return
             offset_s += position * period
             self._cap.release()  # reopening rewinds every container, seeking to 0 does not
-            self._cap = _open_capture(self.source)
+            self._cap = open_capture(self.source)
 
     def _at_end(self, position: int) -> bool:
         total = self._cap.get(cv2.CAP_PROP_FRAME_COUNT)
@@ -188,68 +242,17 @@ class VideoSource:
 
     # -- live streams --------------------------------------------------------------------------
 
-    def _live_frames(self) -> Generator[Frame, None, None]:
-        latest: list[tuple[np.ndarray, datetime, float] | None] = [None]
-        fresh = threading.Condition()
-        t0 = time.monotonic()
-
-        def grab_forever() -> None:
-            failures = 0
-            while not self._stopping():
-                ok, image = self._cap.read()
-                if ok and image is not None and image.size:
-                    failures = 0
-                    with fresh:
-                        latest[0] = (image, now_local(), time.monotonic() - t0)
-                        fresh.notify()
-                    continue
-                failures += 1
-                self.stats.corrupt += 1
-                if failures >= 10:
-                    self._reconnect()
-                    failures = 0
-            self._cap.release()
-
-        grabber = self._grabber = threading.Thread(target=grab_forever, name="edge-capture", daemon=True)
-        grabber.start()
+    def _live_frames(self, grabber: LiveGrabber) -> Generator[Frame, None, None]:
         index = 0
-        try:
-            while not self._stopping():
-                with fresh:
-                    while latest[0] is None and not self._stopping():
-                        fresh.wait(0.2)
-                    item, latest[0] = latest[0], None
-                if item is None:
-                    continue
-                image, captured_at, pts_s = item
-                self.stats.frames += 1
-                yield Frame(index, image, captured_at, pts_s)
-                index += 1
-        finally:
-            self._closed.set()
-            grabber.join(timeout=2.0)
-
-    def _reconnect(self) -> None:
-        """Reopen a dropped stream with growing back-off until it answers or the edge stops."""
-        self._cap.release()
-        for attempt in itertools.count():
-            delay = _RECONNECT_DELAYS_S[min(attempt, len(_RECONNECT_DELAYS_S) - 1)]
-            log.warning("video source lost, reconnecting in %.1fs: %s", delay, _redact(self.source))
-            if self._wait(delay):
-                return
-            try:
-                self._cap = _open_capture(self.source)
-            except SourceError:
+        while not self._stopping():
+            item = grabber.latest(timeout_s=0.2)
+            if item is None:
                 continue
-            self.stats.reconnects += 1
-            return
+            image, captured_at, pts_s = item
+            self.stats.frames += 1
+            yield Frame(index, image, captured_at, pts_s)
+            index += 1
 
 
-def open_source(
-    source: str, realtime: bool = True, loop: bool = False, stop: threading.Event | None = None
-) -> VideoSource:
-    """Open a file path, stream URL or USB index; raises `SourceError` naming it when it cannot.
-
-    Setting `stop` ends the iteration (also interrupts pacing waits and reconnect back-off).
-    """
-    return VideoSource(source, realtime=realtime, loop=loop, stop=stop)
+open_source = VideoSource
+"""Open a file path, stream URL or USB index (see `VideoSource`)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -74,7 +74,42 @@ class EdgeSettings(BaseSettings):
         "False reads files as fast as the reader keeps up.",
     )
     loop: bool = Field(default=False, description="Replay a file source forever (demo kiosk mode).")
+    stall_timeout_s: float = Field(
+        default=10.0,
+        gt=0.0,
+        description="A live stream that delivers no frame for this long is reopened (also the open/read "
+        "time-out given to FFmpeg). Default 10.",
+    )
+    reconnect_max_s: float = Field(
+        default=30.0,
+        gt=0.0,
+        description="Longest wait between attempts to reopen a lost live stream (the wait doubles from "
+        "0.5 s up to this). Default 30.",
+    )
     detector: str = Field(default="color", description="Plate detector plugin name (see edge.detect).")
+    motion_threshold: float = Field(
+        default=0.001,
+        ge=0.0,
+        le=1.0,
+        description="Frames are read only while at least this fraction of the motion region changed (plus "
+        "motion_hold_s after, and one every idle_read_s); 0 reads every frame. Default 0.001 (0.1 %).",
+    )
+    motion_roi: tuple[float, float, float, float] | None = Field(
+        default=None,
+        description="Motion region (x1, y1, x2, y2) as fractions of the frame, e.g. [0, 0.3, 1, 1] for the "
+        "lower 70 %: the driveway, not a road or a flag behind it. Default: the whole frame.",
+    )
+    motion_hold_s: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="Seconds frames are still read after the last motion (a car slowing to a stop). Default 1.",
+    )
+    idle_read_s: float = Field(
+        default=1.0,
+        gt=0.0,
+        description="Without motion, one frame is still read this often (a car standing at the barrier stays "
+        "tracked); keep it below track_gap_s. Default 1.",
+    )
     fallback_detector: str = Field(
         default="retina",
         description="Second detector, run only when the first yields no confident read (see edge.detect); "
@@ -130,6 +165,47 @@ class EdgeSettings(BaseSettings):
         default="",
         description="MQTT client id; empty means dealergate-edge-<site>-<camera>.",
     )
+    outbox_path: Path | None = Field(
+        default=None,
+        description="SQLite outbox where every arrival is stored before it is published (and kept until "
+        "the broker acknowledges it, across restarts); default <snapshot_dir>/../outbox/<site>-<camera>.sqlite3 "
+        "(var/outbox/… with the default snapshot_dir: the edge's state stays in one folder); relative paths "
+        "start at the repository root.",
+    )
+    outbox_max_rows: int = Field(
+        default=20_000,
+        ge=10,
+        description="Most rows the outbox keeps (each ≤ ~25 KB with its inline crop); when full, delivered "
+        "rows go first, then the oldest undelivered arrival, with an error log. Default 20000.",
+    )
+    outbox_retention_s: float = Field(
+        default=3 * 86_400.0,
+        ge=0.0,
+        description="Delivered arrivals stay in the outbox this long (for checking what was sent), then are "
+        "pruned. Default 259200 (3 days).",
+    )
+    metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Serve Prometheus metrics on http://<metrics_host>:<port>/metrics; 0 (default) serves none.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address the metrics endpoint binds; 0.0.0.0 lets a monitoring server on the LAN scrape it.",
+    )
+    heartbeat_s: float = Field(
+        default=30.0,
+        gt=0.0,
+        description="Seconds between heartbeats on dealergate/<site>/<camera>/heartbeat. Default 30.",
+    )
+
+    @field_validator("motion_roi")
+    @classmethod
+    def _roi_inside_frame(cls, v: tuple[float, float, float, float] | None) -> tuple[float, float, float, float] | None:
+        if v is not None and not (0.0 <= v[0] < v[2] <= 1.0 and 0.0 <= v[1] < v[3] <= 1.0):
+            raise ValueError("motion_roi must be [x1, y1, x2, y2] fractions with 0 ≤ x1 < x2 ≤ 1 and 0 ≤ y1 < y2 ≤ 1")
+        return v
 
     @property
     def ocr_model_path(self) -> Path:
@@ -142,6 +218,12 @@ class EdgeSettings(BaseSettings):
     @property
     def snapshot_root(self) -> Path:
         return resolve_path(self.snapshot_dir)
+
+    @property
+    def outbox_file(self) -> Path:
+        if self.outbox_path is not None:
+            return resolve_path(self.outbox_path)
+        return self.snapshot_root.parent / "outbox" / f"{self.site}-{self.camera}.sqlite3"
 
     @property
     def client_id(self) -> str:

@@ -1,8 +1,11 @@
-"""The edge loop: capture → read → track → snapshot → publish, until the clip ends or `stop` is set.
+"""The edge loop: capture → read → track → snapshot → outbox, until the clip ends or `stop` is set.
 
 Real time is kept by the capture side (late file frames are dropped, live streams hand over only
 their newest frame), so the loop simply processes whatever frame comes next; the OCR only runs on
-frames where the detector found a plate candidate.
+frames where the detector found a plate candidate. A decided arrival is written to the on-disk
+outbox and the loop moves on; the outbox courier publishes it (QoS 1) whenever the broker is
+reachable, so neither a broker outage nor an edge restart loses a car. Alongside run the retained
+online/offline status (with last will) and the heartbeat.
 """
 
 from __future__ import annotations
@@ -10,14 +13,23 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
+from dealergate.contract import EdgeHeartbeat, now_local
 from edge.arrivals import Arrival, ArrivalTracker
 from edge.capture import SourceError, open_source
 from edge.config import EdgeSettings
+from edge.delivery import OutboxCourier
+from edge.heartbeat import Heartbeat
+from edge.metrics import EdgeReadings, MetricsServer
+from edge.motion import MotionGate
+from edge.outbox import Outbox
+from edge.presence import Presence
 from edge.publish import MqttPublisher
 from edge.reader import PlateReader
 from edge.snapshots import SnapshotStore
+from edge.telemetry import Telemetry
 
 log = logging.getLogger("edge")
 
@@ -31,14 +43,21 @@ class EdgeStats:
 
     frames: int = 0
     frames_with_reads: int = 0
+    frames_gated: int = 0
+    """Frames not read because nothing moved in the gate area."""
     frames_skipped_late: int = 0
     frames_corrupt: int = 0
     reads: int = 0
     arrivals: int = 0
     suppressed: int = 0
+    delivered: int = 0
+    """Arrivals acknowledged by the broker during this run (earlier runs' leftovers included)."""
     unacknowledged: int = 0
+    """Arrivals left in the outbox at exit: sent at the next start."""
     seconds: float = 0.0
     mean_frame_ms: float = 0.0
+    arrival_latency_ms: list[float] = field(default_factory=list)
+    """First readable frame → broker PUBACK, per arrival of this run, in delivery order."""
 
 
 def run_edge(
@@ -48,90 +67,187 @@ def run_edge(
     reader: PlateReader | None = None,
     publisher: MqttPublisher | None = None,
 ) -> EdgeStats:
-    """Run until the file ends (unless looping) or `stop` is set; flushes pending publishes on exit.
+    """Run until the file ends (unless looping) or `stop` is set; drains the outbox on exit.
 
-    `reader` and `publisher` default to the configured ones (tests pass their own). Raises
-    `SourceError` when the source cannot be opened and FileNotFoundError for a missing model.
+    `reader` and `publisher` default to the configured ones (tests pass their own; a publisher
+    passed in must not be started yet). Raises `SourceError` when no source is set or a file source
+    is missing or unreadable (a live camera that does not answer is waited for) and
+    FileNotFoundError for a missing model.
     """
     stop = stop or threading.Event()
     if not settings.source.strip():
         raise SourceError("未配置视频源 / no video source: set DEALERGATE_EDGE_SOURCE or --source")
     reader = reader or PlateReader.from_settings(settings)
     tracker = ArrivalTracker.from_settings(settings)
+    gate = MotionGate.from_settings(settings)
     snapshots = SnapshotStore(settings.snapshot_root)
+    frames = open_source(
+        settings.source,
+        realtime=settings.realtime,
+        loop=settings.loop,
+        stop=stop,
+        stall_timeout_s=settings.stall_timeout_s,
+        reconnect_max_s=settings.reconnect_max_s,
+    )
     publisher = publisher or MqttPublisher(settings.mqtt_url, settings.client_id)
-    frames = open_source(settings.source, realtime=settings.realtime, loop=settings.loop, stop=stop)
+    try:
+        outbox = Outbox(
+            settings.outbox_file, max_rows=settings.outbox_max_rows, retention_s=settings.outbox_retention_s
+        )
+    except Exception:
+        frames.close()  # a live source's reader thread must not outlive a failed start
+        raise
+    telemetry = Telemetry()
+    courier = OutboxCourier(outbox, publisher, on_delivered=telemetry.arrival_delivered)
+    presence = Presence(publisher, settings.site, settings.camera)
     stats = EdgeStats()
     started = time.monotonic()
-    busy_s = 0.0
+
+    def beat() -> EdgeHeartbeat:
+        window = telemetry.take_window()
+        return EdgeHeartbeat(
+            site=settings.site,
+            camera=settings.camera,
+            at=now_local(),
+            uptime_s=time.monotonic() - started,
+            fps=window.fps,
+            mean_frame_ms=window.mean_frame_ms,
+            frames_gated=window.frames_gated,
+            arrivals=window.arrivals,
+            arrival_latency_ms=window.mean_latency_ms,
+            outbox_depth=outbox.depth,
+            frames_dropped=frames.stats.skipped_late,
+            frames_corrupt=frames.stats.corrupt,
+            source_state=frames.state,
+            reconnects=frames.stats.reconnects,
+        )
+
+    heartbeat = Heartbeat(publisher, settings.heartbeat_s, beat)
+    metrics = _start_metrics(
+        settings,
+        EdgeReadings(
+            site=settings.site,
+            camera=settings.camera,
+            telemetry=telemetry,
+            source=frames,
+            outbox_depth=lambda: outbox.depth,
+            outbox_dropped=lambda: outbox.dropped,
+            arrivals=lambda: stats.arrivals,
+            delivered=lambda: courier.delivered,
+            broker_connected=lambda: publisher.connected,
+        ),
+    )
     publisher.start()
+    courier.start()
+    heartbeat.start()
     log.info(
-        "edge start site=%s camera=%s source=%s detector=%s broker=%s:%d",
+        "edge start site=%s camera=%s source=%s detector=%s broker=%s:%d outbox=%s",
         settings.site,
         settings.camera,
         settings.source,
         settings.detector,
         publisher.address.host,
         publisher.address.port,
+        outbox.path,
     )
 
-    def deliver(arrivals: list[Arrival], received: float) -> None:
-        """Snapshot and publish; `received` is when (perf_counter) the deciding frame arrived."""
+    def store(arrivals: list[Arrival], at: datetime, frame_started: float) -> None:
+        """Snapshot each arrival and put it in the outbox; `at` is the deciding frame's capture
+        time and `frame_started` (perf_counter) when its processing began."""
         for arrival in arrivals:
             event = arrival.event
             try:
                 event = snapshots.save(event, arrival.crop)
             except (OSError, ValueError) as exc:  # a full disk must not cost the arrival itself
                 log.warning("snapshot of %s not saved: %s", event.event_id, exc)
-            publisher.publish(event)
+            since_first_read_s = max(0.0, (at - event.captured_at).total_seconds())
+            telemetry.arrival_stored(str(event.event_id), since_first_read_s, frame_started)
+            try:
+                outbox.add(event)
+                courier.wake()
+            except Exception:  # no disk for the outbox: still try the broker directly
+                log.exception("出站队列写入失败 / outbox write failed: publishing %s directly", event.event_id)
+                publisher.publish(event)
             stats.arrivals += 1
-            # first sighting → decision in video time, then decision → publish in wall time:
-            # meaningful for live cameras and for files played fast (realtime=False) alike
-            voting_s = (arrival.decided_at - event.captured_at).total_seconds()
-            latency_ms = (voting_s + time.perf_counter() - received) * 1000.0
+            latency_ms = (since_first_read_s + time.perf_counter() - frame_started) * 1000.0
             log.info(
                 "arrival plate=%s conf=%.3f type=%s color=%s latency_ms=%.0f event_id=%s",
                 event.plate,
                 event.confidence,
                 event.plate_type.value,
                 event.plate_color.value,
-                latency_ms,
+                latency_ms,  # first readable frame → stored in the outbox (PUBACK follows)
                 event.event_id,
             )
 
     try:
         with frames:
+            last_at = now_local()
             for frame in frames:
                 if stop.is_set():
                     break
                 t0 = time.perf_counter()
-                results = reader.read_frame(frame.image)
+                read = gate.should_read(frame.image, frame.pts_s)
+                results = reader.read_frame(frame.image) if read else []
                 stats.frames += 1
+                stats.frames_gated += not read
                 stats.frames_with_reads += bool(results)
                 stats.reads += len(results)
-                deliver(tracker.update(frame.captured_at, results), t0)
-                busy_s += time.perf_counter() - t0
+                store(tracker.update(frame.captured_at, results), frame.captured_at, t0)
+                last_at = frame.captured_at
+                telemetry.frame(time.perf_counter() - t0, gated=not read)
             stats.frames_skipped_late = frames.stats.skipped_late
             stats.frames_corrupt = frames.stats.corrupt
-        deliver(tracker.finish(), time.perf_counter())
+        store(tracker.finish(), last_at, time.perf_counter())
     finally:
-        if not publisher.flush(FLUSH_TIMEOUT_S):
-            stats.unacknowledged = publisher.pending
+        heartbeat.stop()
+        if metrics is not None:
+            metrics.stop()
+        if not courier.drain(FLUSH_TIMEOUT_S):
+            log.warning(
+                "%d 条到店事件留在出站队列，下次启动时发送 / %d arrival(s) stay in the outbox %s and are "
+                "sent at the next start",
+                outbox.depth,
+                outbox.depth,
+                outbox.path,
+            )
+        courier.stop()
+        if presence.go_offline(timeout_s=2.0):
+            publisher.flush(timeout_s=1.0)
         publisher.close()
+        stats.delivered = courier.delivered
+        stats.unacknowledged = outbox.depth
+        outbox.close()
         stats.suppressed = tracker.suppressed
+        stats.arrival_latency_ms = list(telemetry.latencies_ms)
         stats.seconds = time.monotonic() - started
-        stats.mean_frame_ms = busy_s * 1000.0 / stats.frames if stats.frames else 0.0
+        stats.mean_frame_ms = telemetry.busy_total_s * 1000.0 / stats.frames if stats.frames else 0.0
         log.info(
-            "edge stop frames=%d skipped_late=%d corrupt=%d reads=%d arrivals=%d suppressed=%d "
-            "unacknowledged=%d mean_frame_ms=%.1f seconds=%.1f",
+            "edge stop frames=%d gated=%d skipped_late=%d corrupt=%d reads=%d arrivals=%d suppressed=%d "
+            "delivered=%d unacknowledged=%d mean_frame_ms=%.1f seconds=%.1f",
             stats.frames,
+            stats.frames_gated,
             stats.frames_skipped_late,
             stats.frames_corrupt,
             stats.reads,
             stats.arrivals,
             stats.suppressed,
+            stats.delivered,
             stats.unacknowledged,
             stats.mean_frame_ms,
             stats.seconds,
         )
     return stats
+
+
+def _start_metrics(settings: EdgeSettings, readings: EdgeReadings) -> MetricsServer | None:
+    """The Prometheus endpoint when `metrics_port` is set; a port in use costs the metrics, not the edge."""
+    if not settings.metrics_port:
+        return None
+    server = MetricsServer(readings, settings.metrics_port, settings.metrics_host)
+    try:
+        server.start()
+    except OSError as exc:
+        log.error("指标端口不可用 / metrics port %d unavailable: %s", settings.metrics_port, exc)
+        return None
+    return server

@@ -28,6 +28,12 @@ def test_defaults_and_documentation() -> None:
     assert s.ocr_model_path == REPO_ROOT / "models/ocr/dealergate_ocr.onnx"
     assert s.ocr_config_path == REPO_ROOT / "models/ocr/plate_config.yaml"
     assert s.snapshot_root == REPO_ROOT / "var/snapshots"
+    assert s.outbox_file == REPO_ROOT / "var/outbox/demo-gate-1.sqlite3"
+    assert EdgeSettings(snapshot_dir=Path("/srv/edge/snaps"), camera="gate-2").outbox_file == Path(
+        "/srv/edge/outbox/demo-gate-2.sqlite3"
+    )
+    assert EdgeSettings(outbox_path=Path("state/ob.db")).outbox_file == REPO_ROOT / "state/ob.db"
+    assert (s.heartbeat_s, s.stall_timeout_s, s.reconnect_max_s) == (30.0, 10.0, 30.0)
     assert all(f.description for f in EdgeSettings.model_fields.values())
 
 

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -32,6 +33,8 @@ class ClipCar:
     plate_type: str
     enters_s: float
     leaves_s: float
+    blur_px: int = 0
+    """Length of the motion blur this car was drawn with (frame pixels, 0 = sharp)."""
 
 
 def _background(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
@@ -78,11 +81,28 @@ def _car_sprite(plate_img: np.ndarray, colour: tuple[int, int, int], rng: np.ran
     return np.clip(car.astype(np.float32) * shade, 0, 255).astype(np.uint8), mask
 
 
-def _paste(frame: np.ndarray, sprite: np.ndarray, mask: np.ndarray, scale: float, cx: float, bottom: float) -> None:
-    """Alpha-paste the sprite scaled by `scale` with its bottom centre at (cx, bottom), clipped to the frame."""
+def _motion_blur(image: np.ndarray, length: int) -> np.ndarray:
+    """Blur along the direction of travel (towards the camera: vertical in the frame)."""
+    kernel = np.full((length, 1), 1.0 / length, np.float32)
+    return cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REPLICATE)
+
+
+def _night(frame: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """A dusk exposure: dark, low contrast, with the sensor noise a gain-boosted camera shows."""
+    dark = frame.astype(np.int16) * 7 // 25 + 14 + noise
+    return np.clip(dark, 0, 255).astype(np.uint8)
+
+
+def _paste(
+    frame: np.ndarray, sprite: np.ndarray, mask: np.ndarray, scale: float, cx: float, bottom: float, blur_px: int = 0
+) -> None:
+    """Alpha-paste the sprite scaled by `scale` with its bottom centre at (cx, bottom), clipped to the
+    frame, motion-blurred over `blur_px` pixels."""
     w, h = max(2, int(CAR_W * scale)), max(2, int(CAR_H * scale))
     spr = cv2.resize(sprite, (w, h), interpolation=cv2.INTER_AREA)
     m = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA)
+    if blur_px > 1:
+        spr, m = _motion_blur(spr, blur_px), _motion_blur(m, blur_px)
     x0, y0 = int(cx - w / 2), int(bottom - h)
     fx0, fy0 = max(0, x0), max(0, y0)
     fx1, fy1 = min(frame.shape[1], x0 + w), min(frame.shape[0], y0 + h)
@@ -103,13 +123,21 @@ def make_gate_clip(
     seconds_per_car: float = 6.0,
     min_duration_s: float = 0.0,
     seed: int = 7,
+    blur_px: Sequence[int] | None = None,
+    exposure: Literal["day", "night"] = "day",
 ) -> list[ClipCar]:
     """Write an mp4 clip where each plate's car approaches the camera, one car at a time.
 
     Each car drives in during the first ~80 % of its slot (its plate grows from ~50 to ~200 px
     wide, slightly tilted as from a pole-mounted camera) and leaves the frame at the bottom; the
     rest of the slot is an empty driveway. Returns the cars in order and writes `<path>.json`.
+
+    `blur_px` gives each car a motion blur (frame pixels, 0 = sharp; default all sharp);
+    `exposure="night"` renders the whole clip dark, low-contrast and noisy.
     """
+    blur = list(blur_px) if blur_px is not None else [0] * len(plates)
+    if len(blur) != len(plates):
+        raise ValueError("blur_px needs one value per plate")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -131,8 +159,11 @@ def make_gate_clip(
         plate_img = render_plate(text, PlateType(ptype), np.random.default_rng(seed * 1000 + i))
         sprites.append(_car_sprite(plate_img, CAR_COLOURS[int(rng.integers(len(CAR_COLOURS)))], rng))
         drive = per_car * 0.8 / fps
-        cars.append(ClipCar(text, str(PlateType(ptype)), round(i * per_car / fps, 3), round(i * per_car / fps + drive, 3)))
+        enters = round(i * per_car / fps, 3)
+        cars.append(ClipCar(text, str(PlateType(ptype)), enters, round(enters + drive, 3), int(blur[i])))
     lateral = rng.uniform(-60, 60, len(plates))
+    noise_rng = np.random.default_rng(seed + 1)  # its own stream: a day clip stays as it always was
+    noises = [noise_rng.normal(0, 4, (h, w, 3)).astype(np.int16) for _ in range(4)] if exposure == "night" else []
     for f in range(total):
         frame = background.copy()
         car_i, k = divmod(f, per_car)
@@ -142,12 +173,18 @@ def make_gate_clip(
             scale = 0.22 + 0.9 * ease
             bottom = h * 0.42 + (h * 0.75) * ease
             cx = w / 2 + lateral[car_i] * (1 - ease) - 40 * ease
-            _paste(frame, *sprites[car_i], scale, cx, bottom)
+            _paste(frame, *sprites[car_i], scale, cx, bottom, blur[car_i])
         frame = cv2.warpPerspective(frame, tilt, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        if noises:
+            frame = _night(frame, noises[f % len(noises)])
         writer.write(frame)
     writer.release()
     path.with_suffix(".json").write_text(
-        json.dumps({"fps": fps, "size": [w, h], "frames": total, "cars": [asdict(c) for c in cars]}, ensure_ascii=False, indent=1),
+        json.dumps(
+            {"fps": fps, "size": [w, h], "frames": total, "exposure": exposure, "cars": [asdict(c) for c in cars]},
+            ensure_ascii=False,
+            indent=1,
+        ),
         encoding="utf-8",
     )
     return cars
