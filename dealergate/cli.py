@@ -12,21 +12,26 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from dealergate import __version__
+
+if TYPE_CHECKING:
+    from server.config import ServerSettings
 
 app = typer.Typer(help="dealergate: 车牌识别到店提醒与续保助手 / plate-triggered renewal assistant", no_args_is_help=True)
 edge_app = typer.Typer(help="门岗边缘识别进程 / the gate-camera edge process", no_args_is_help=True)
 server_app = typer.Typer(help="门店服务器 / the dealership server", no_args_is_help=True)
 contract_app = typer.Typer(help="MQTT 事件契约 / the MQTT event contract", no_args_is_help=True)
 bench_app = typer.Typer(help="性能与准确率基准 / benchmarks", no_args_is_help=True)
+db_app = typer.Typer(help="门店数据库迁移 / the server database's schema migrations", no_args_is_help=True)
 app.add_typer(edge_app, name="edge")
 app.add_typer(server_app, name="server")
 app.add_typer(contract_app, name="contract")
 app.add_typer(bench_app, name="bench")
+app.add_typer(db_app, name="db")
 
 
 def _logging(verbose: bool = False) -> None:
@@ -141,6 +146,53 @@ def contract_schema() -> None:
     from dealergate.contract import arrival_json_schema
 
     typer.echo(json.dumps(arrival_json_schema(), ensure_ascii=False, indent=2))
+
+
+def _server_settings() -> ServerSettings:
+    """The server's settings from the environment, or exit 2 with what is wrong."""
+    from server.config import ServerSettings
+
+    try:
+        return ServerSettings()
+    except Exception as exc:
+        typer.echo(f"配置错误 / invalid server configuration: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help=".csv or .xlsx export", exists=True, dir_okay=False)],
+    kind: Annotated[str, typer.Option("--kind", "-k", help="customers | vehicles | policies | claims | visits")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check and count, write nothing")] = False,
+) -> None:
+    """导入客户/车辆/保单/理赔/维修记录 / import a dealer-system export (all rows or none)."""
+    from server.admin import run_import
+
+    raise typer.Exit(run_import(_server_settings(), file, kind, dry_run=dry_run, echo=typer.echo))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """迁移到最新版本 / migrate the database to the latest revision (the server does this at start)."""
+    from server.admin import run_db
+
+    raise typer.Exit(run_db(_server_settings(), "upgrade", echo=typer.echo))
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """检查数据库与模型一致 / exit 1 unless the database is at the latest revision and matches the models."""
+    from server.admin import run_db
+
+    raise typer.Exit(run_db(_server_settings(), "check", echo=typer.echo))
+
+
+@db_app.command("revision")
+def db_revision(message: Annotated[str, typer.Option("--message", "-m", help="what the migration does")]) -> None:
+    """生成迁移脚本（开发用）/ autogenerate a migration from the models (developers)."""
+    from server.admin import run_db
+
+    raise typer.Exit(run_db(_server_settings(), "revision", message=message, echo=typer.echo))
 
 
 @bench_app.command("edge")

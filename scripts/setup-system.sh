@@ -3,10 +3,12 @@
 #   fonts-noto-cjk fonts-wqy-zenhei ...  CJK fonts: the synthetic plates and gate clips draw 京沪粤…
 #   chromium                             the browser tests (tests/browser) drive it with Playwright;
 #                                        Playwright's own browser download needs the internet
+#   postgresql                           the server's tests run against PostgreSQL too: they start a
+#                                        throw-away cluster with its initdb / pg_ctl (tests/conftest.py)
 #   mosquitto                            the production MQTT broker: tests/test_mosquitto.py runs it
 #                                        with systemd/mosquitto/dealergate.conf
 set -euo pipefail
-PACKAGES=(fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming fonts-roboto fonts-liberation2 fontconfig chromium mosquitto)
+PACKAGES=(fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming fonts-roboto fonts-liberation2 fontconfig chromium mosquitto postgresql)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

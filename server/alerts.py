@@ -17,9 +17,19 @@ from sqlmodel import Session, col, select
 from dealergate.plates import mask_plate, region_of
 from server import renewal
 from server.db import local_day_bounds
-from server.matching import VehicleFile, common_claim_types, load_vehicle_file
+from server.matching import VehicleFile, common_claim_types, load_vehicle_file, match_vehicle
 from server.models import Arrival, Customer, Gender, Vehicle
-from server.renewal import Label, PolicyFacts, Segment
+from server.queries import advisor_states, appointment_today, open_tasks
+from server.renewal import (
+    AdvisorState,
+    Assessment,
+    ClaimFacts,
+    ContactFacts,
+    Label,
+    PolicyFacts,
+    VehicleCase,
+    VisitFacts,
+)
 
 _COMPOUND_SURNAMES = (
     "欧阳",
@@ -37,20 +47,10 @@ _COMPOUND_SURNAMES = (
 )
 
 
-@dataclass(frozen=True)
-class Assessment:
-    """The renewal rules applied to one vehicle file on one day."""
-
-    segment: Segment
-    latest: PolicyFacts | None
-    days: int | None
-    tier: renewal.Tier
-    grade: str
-    action: Label
-    package: str
-    talking_points: list[Label]
-    claims_last_year: int
-    dealer_renewals: int
+PROBABLE_NOTE = Label(
+    "车牌可能识别有误（相似字符），请核对车牌后再称呼客户",
+    "The plate may be misread (look-alike characters): check it before greeting the customer by name",
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class Alerts:
     frontdesk: dict[str, Any]
     advisor: dict[str, Any]
     kiosk: dict[str, Any]
+    file: VehicleFile | None = None
+    assessment: Assessment | None = None
 
 
 def honorific(customer: Customer) -> str:
@@ -70,41 +72,51 @@ def honorific(customer: Customer) -> str:
     return customer.name
 
 
-def assess(file: VehicleFile, today: date) -> Assessment:
-    facts = [
-        PolicyFacts(p.start_date, p.end_date, p.channel, p.insurer, p.ncd_factor, p.premium)
-        for p in file.policies
-    ]
-    visit_dates = [v.date for v in file.visits]
-    seg = renewal.segment(
-        purchase_date=file.vehicle.purchase_date, policies=facts, service_dates=visit_dates, today=today
-    )
-    latest = renewal.latest_policy(facts)
-    days = renewal.days_to_expiry(latest.end_date, today) if latest is not None else None
-    claims_last_year = sum(1 for c in file.claims if 0 <= (today - c.date).days <= 365)
-    dealer_renewals = max(0, sum(1 for p in facts if p.channel == renewal.DEALER_CHANNEL) - 1)
-    recent = renewal.has_recent_service(visit_dates, today)
-    age = (today - file.vehicle.purchase_date).days / 365.25 if file.vehicle.purchase_date else None
-    return Assessment(
-        segment=seg,
-        latest=latest,
-        days=days,
-        tier=renewal.reminder_tier(days),
-        grade=renewal.renewal_grade(
-            seg, dealer_renewals=dealer_renewals, claims_last_year=claims_last_year, recent_service=recent
+def vehicle_case(
+    file: VehicleFile, advisors: tuple[AdvisorState, ...] = (), tz: ZoneInfo | None = None
+) -> VehicleCase:
+    """The rules' view of a vehicle file: plain facts, no rows (contact days in the dealership's zone)."""
+    return VehicleCase(
+        purchase_date=file.vehicle.purchase_date,
+        price_class=file.vehicle.price_class,
+        policies=tuple(
+            PolicyFacts(
+                p.start_date,
+                p.end_date,
+                p.channel,
+                p.insurer,
+                p.ncd_factor,
+                p.premium,
+                file.coverage_codes(p),
+            )
+            for p in file.policies
         ),
-        action=renewal.next_action(seg, days),
-        package=renewal.suggest_package(seg, vehicle_age_years=age, price_class=file.vehicle.price_class),
-        talking_points=renewal.talking_points(
-            seg, days=days, latest=latest, claims_last_year=claims_last_year, serviced_here=recent
+        claims=tuple(ClaimFacts(c.date, c.amount, c.type) for c in file.claims),
+        visits=tuple(VisitFacts(v.date, v.kind, v.out_date) for v in file.visits),
+        contacts=tuple(
+            ContactFacts(
+                c.at.astimezone(tz).date(),
+                c.channel,
+                c.outcome,
+                c.lapse_reason,
+                c.competitor_premium,
+                str(c.staff_id or ""),
+            )
+            for c in file.contacts
         ),
-        claims_last_year=claims_last_year,
-        dealer_renewals=dealer_renewals,
+        quoted_premium=file.latest_quote.premium if file.latest_quote is not None else None,
+        advisors=advisors,
     )
+
+
+def assess(
+    file: VehicleFile, today: date, advisors: tuple[AdvisorState, ...] = (), tz: ZoneInfo | None = None
+) -> Assessment:
+    return renewal.assess(vehicle_case(file, advisors, tz), today)
 
 
 def _label(label: Label) -> dict[str, str]:
-    return {"zh": label.zh, "en": label.en}
+    return label.as_dict()
 
 
 def _vehicle(v: Vehicle) -> dict[str, Any]:
@@ -117,17 +129,32 @@ def _vehicle(v: Vehicle) -> dict[str, Any]:
 
 
 def _event(arrival: Arrival, tz: ZoneInfo) -> dict[str, Any]:
+    """Milliseconds in `captured_at`: the screens sort by it as text, and two cars in one second tie."""
     return {
         "event_id": arrival.event_id,
         "site": arrival.site,
         "camera": arrival.camera,
-        "captured_at": arrival.captured_at.astimezone(tz).isoformat(timespec="seconds"),
+        "captured_at": arrival.captured_at.astimezone(tz).isoformat(timespec="milliseconds"),
+    }
+
+
+def _routing(a: Assessment) -> dict[str, Any]:
+    r = a.routing
+    return {
+        "lane": r.lane.value,
+        **_label(renewal.LANE_LABELS[r.lane]),
+        "instruction": _label(r.instruction),
+        "reasons": [_label(x) for x in r.reasons],
+        "advisor": None
+        if r.advisor is None
+        else {"username": r.advisor.username, "name": r.advisor.display_name},
     }
 
 
 def frontdesk_payload(
     arrival: Arrival, file: VehicleFile | None, a: Assessment | None, tz: ZoneInfo
 ) -> dict[str, Any]:
+    """Who arrived and what to do; new fields are added here, existing ones are read by frontdesk.js."""
     data: dict[str, Any] = {
         **_event(arrival, tz),
         "plate": arrival.plate,
@@ -135,12 +162,17 @@ def frontdesk_payload(
         "plate_type": arrival.plate_type,
         "confidence": round(arrival.confidence, 3),
         "match": arrival.match,
+        "match_alternatives": [],
+        "match_note": None,
         "known": file is not None,
         "customer": None,
         "vehicle": None,
         "policy": None,
         "segment": None,
         "grade": None,
+        "grade_reasons": [],
+        "contact_step": None,
+        "routing": None,
         "next_action": _label(renewal.unknown_vehicle_action()),
         "crop_jpeg_b64": arrival.crop_jpeg_b64,
     }
@@ -158,6 +190,8 @@ def frontdesk_payload(
         }
     )
     data["vehicle"] = _vehicle(file.vehicle)
+    if arrival.match == "probable":
+        data["match_note"] = _label(PROBABLE_NOTE)
     if a.latest is not None:
         data["policy"] = {
             "insurer": a.latest.insurer,
@@ -167,14 +201,40 @@ def frontdesk_payload(
             "channel": a.latest.channel,
         }
     data["segment"] = {"key": a.segment.value, **_label(renewal.SEGMENT_LABELS[a.segment])}
-    data["grade"] = c.grade if c is not None and c.grade else a.grade
+    if c is not None and c.grade:  # a grade staff set by hand wins over the computed one
+        data["grade"] = c.grade
+        data["grade_reasons"] = [{"zh": "专员评定", "en": "Set by staff"}]
+    else:
+        data["grade"] = a.grade.letter
+        data["grade_reasons"] = [_label(x) for x in a.grade.reasons]
+    data["contact_step"] = a.step.as_dict() if a.step is not None else None
+    data["routing"] = _routing(a)
     data["next_action"] = _label(a.action)
     return data
+
+
+def _quote(a: Assessment) -> dict[str, Any]:
+    e = a.estimate
+    option = a.deductible_option
+    return {
+        "premium": e.premium,
+        "daily_cost": e.daily_cost,
+        "basis": e.basis,
+        "last_premium": e.last_premium,
+        "change": None if e.change is None else round(e.change, 3),
+        "ncd_now": e.ncd_now,
+        "ncd_next": e.ncd_next,
+        "lines": [{**_label(line.label), "amount": line.amount} for line in e.lines],
+        "deductible_option": None
+        if option is None
+        else {"deductible": option.deductible, "premium": option.premium},
+    }
 
 
 def advisor_payload(
     frontdesk: dict[str, Any], file: VehicleFile | None, a: Assessment | None
 ) -> dict[str, Any]:
+    """The front desk's payload plus the task: package, quote, talking points, objections, profile."""
     data = dict(frontdesk)
     if data.get("customer") is not None and file is not None and file.customer is not None:
         # the advisor may call the customer; the front desk never needs the number
@@ -186,14 +246,29 @@ def advisor_payload(
             "talking_points": [],
         }
         data["history"] = None
+        data["profile"] = None
         return data
-    pkg_label, pkg_covers = renewal.PACKAGES[a.package]
+    rec = a.recommendation
     if a.latest is not None and data.get("policy") is not None:
         data["policy"] = {**data["policy"], "premium": a.latest.premium, "ncd_factor": a.latest.ncd_factor}
     data["task"] = {
         "title": _label(a.action),
-        "package": {"key": a.package, **_label(pkg_label), "coverages": list(pkg_covers)},
+        "package": {"key": rec.key, **_label(rec.label), "coverages": list(rec.coverages)},
+        "addons": list(rec.addons),
+        "value_adds": [_label(v) for v in rec.value_adds],
+        "quote": _quote(a),
         "talking_points": [_label(p) for p in a.talking_points],
+        "objections": [o.as_dict() for o in a.objections],
+        "next_step": a.next_step.as_dict() if a.next_step is not None else None,
+    }
+    data["profile"] = {
+        "customer_type": {
+            "key": a.profile.type.value,
+            **_label(renewal.CUSTOMER_TYPE_LABELS[a.profile.type]),
+            "reasons": [_label(x) for x in a.profile.reasons],
+        },
+        "lapse_risks": [r.as_dict() for r in a.risks],
+        "claim_free_years": a.claim_free_years,
     }
     last = file.visits[-1] if file.visits else None
     data["history"] = {
@@ -219,7 +294,7 @@ def kiosk_payload(
     """Public: nothing here may identify a person (no name, phone, full plate, crop or customer id)."""
     return {
         "event_id": arrival.event_id,
-        "captured_at": arrival.captured_at.astimezone(tz).isoformat(timespec="seconds"),
+        "captured_at": arrival.captured_at.astimezone(tz).isoformat(timespec="milliseconds"),
         "masked_plate": mask_plate(arrival.plate),
         "region": region_of(arrival.plate),
         "plate_color": arrival.plate_color,
@@ -233,19 +308,61 @@ def kiosk_payload(
     }
 
 
+def _desk_extras(session: Session, file: VehicleFile, today: date, tz: ZoneInfo) -> dict[str, Any]:
+    """Today's appointment and the open reminders (renewal tasks) of this car, for the front desk."""
+    appointment = (
+        appointment_today(
+            session, customer_id=file.customer.id or 0, vehicle_id=file.vehicle.id or 0, today=today, tz=tz
+        )
+        if file.customer is not None
+        else None
+    )
+    return {
+        "appointment": None
+        if appointment is None
+        else {
+            "at": appointment.scheduled_at.astimezone(tz).isoformat(timespec="minutes"),
+            "kind": appointment.kind,
+            "note": appointment.note,
+        },
+        "open_tasks": [
+            {
+                "id": t.id,
+                "kind": t.kind,
+                "step": t.step,
+                "due_date": t.due_date.isoformat(),
+                "status": t.status,
+            }
+            for t in open_tasks(session, file.vehicle.id or 0)
+        ],
+    }
+
+
 def build_alerts(session: Session, arrival: Arrival, today: date, tz: ZoneInfo) -> Alerts:
     """All three payloads of a stored arrival, from the database as it is now."""
     file = None
     if arrival.vehicle_id is not None:
         vehicle = session.get(Vehicle, arrival.vehicle_id)
         file = load_vehicle_file(session, vehicle) if vehicle is not None else None
-    a = assess(file, today) if file is not None else None
+    a = None
+    if file is not None:
+        customer_id = file.customer.id if file.customer is not None else None
+        a = assess(file, today, advisor_states(session, today=today, tz=tz, customer_id=customer_id), tz)
     front = frontdesk_payload(arrival, file, a, tz)
+    if arrival.match == "probable":
+        front["match_alternatives"] = list(match_vehicle(session, arrival.plate).alternatives)
+    front.update(
+        _desk_extras(session, file, today, tz)
+        if file is not None
+        else {"appointment": None, "open_tasks": []}
+    )
     topics = common_claim_types(session, file.vehicle.brand, file.vehicle.model) if file else []
     return Alerts(
         frontdesk=front,
         advisor=advisor_payload(front, file, a),
         kiosk=kiosk_payload(arrival, file, topics, a.package if a else None, today, tz),
+        file=file,
+        assessment=a,
     )
 
 

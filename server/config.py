@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_KIOSK_TOKEN = "demo-kiosk"
@@ -45,8 +45,11 @@ class ServerSettings(BaseSettings):
 
     database_url: str = Field(
         default="sqlite:///var/dealergate.db",
-        description="SQLAlchemy URL; SQLite paths are relative to the working directory and their "
-        "folder is created. PostgreSQL works too: postgresql+psycopg://user:pass@host/db",
+        validation_alias=AliasChoices("DEALERGATE_DATABASE_URL", "DATABASE_URL", "database_url"),
+        description="SQLAlchemy URL, from DEALERGATE_DATABASE_URL or else DATABASE_URL. SQLite paths are "
+        "relative to the working directory and their folder is created. PostgreSQL: "
+        "postgresql+psycopg://user:pass@host:5432/db (postgres:// and postgresql:// mean the same: "
+        "psycopg 3 is the driver installed). The schema is migrated to the latest revision at start.",
     )
     mqtt_url: str = Field(
         default="mqtt://127.0.0.1:1883",
@@ -98,6 +101,15 @@ class ServerSettings(BaseSettings):
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)") from exc
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_driver(cls, v: str) -> str:
+        """postgres:// and postgresql:// (as PaaS and docs write them) use psycopg 3, the driver we ship."""
+        for prefix in ("postgres://", "postgresql://"):
+            if v.startswith(prefix):
+                return "postgresql+psycopg://" + v[len(prefix) :]
         return v
 
     @field_validator("mqtt_url")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, types
 from sqlalchemy.engine import Dialect, Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 
 def make_engine(database_url: str) -> Engine:
@@ -39,13 +39,6 @@ def make_engine(database_url: str) -> Engine:
         cur.close()
 
     return engine
-
-
-def create_tables(engine: Engine) -> None:
-    """Create missing tables (Alembic migrations take this over once the schema settles)."""
-    from server import models  # noqa: F401 - registers the tables on SQLModel.metadata
-
-    SQLModel.metadata.create_all(engine)
 
 
 @contextmanager

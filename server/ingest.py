@@ -27,9 +27,10 @@ from server.alerts import Alerts, build_alerts
 from server.config import ServerSettings
 from server.db import local_today, session_scope
 from server.logs import log_event
-from server.matching import find_vehicle, normalize_plate
+from server.matching import match_vehicle, normalize_plate
 from server.models import Arrival
 from server.push import Audience, PushHub
+from server.tasks import open_arrival_task
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,8 @@ class ArrivalProcessor:
                 if session.exec(select(Arrival.id).where(Arrival.event_id == event_id)).first() is not None:
                     return self._duplicate(event_id, plate)
                 repeat = self._seen_within(session, plate, captured, window)
-                vehicle = find_vehicle(session, plate)
+                found = match_vehicle(session, plate)
+                vehicle = found.vehicle
                 arrival = Arrival(
                     event_id=event_id,
                     site=event.site,
@@ -104,13 +106,16 @@ class ArrivalProcessor:
                     plate_type=event.plate_type.value,
                     captured_at=captured,
                     vehicle_id=vehicle.id if vehicle else None,
-                    match="exact" if vehicle else "none",
+                    match=found.kind,
                     alerted=not repeat,
                     crop_jpeg_b64=event.crop_jpeg_b64,
                 )
                 session.add(arrival)
                 session.flush()
-                alerts = None if repeat else build_alerts(session, arrival, local_today(tz), tz)
+                today = local_today(tz)
+                alerts = None if repeat else build_alerts(session, arrival, today, tz)
+                if alerts is not None and alerts.file is not None and alerts.assessment is not None:
+                    open_arrival_task(session, arrival, alerts.file, alerts.assessment, today)
         except IntegrityError:  # the same event stored concurrently (redelivery race)
             return self._duplicate(event_id, plate)
         matched = vehicle is not None
@@ -120,7 +125,7 @@ class ArrivalProcessor:
             event_id=event_id,
             plate=mask_plate(plate),
             camera=event.camera,
-            match="exact" if matched else "none",
+            match=found.kind,
             new_visit=not repeat,
             latency_ms=int(
                 (datetime.now(event.captured_at.tzinfo) - event.captured_at).total_seconds() * 1000

@@ -21,9 +21,10 @@ from starlette.concurrency import run_in_threadpool
 from dealergate import __version__
 from server.api import build_router
 from server.config import DEFAULT_KIOSK_TOKEN, ServerSettings
-from server.db import create_tables, local_today, make_engine, session_scope
+from server.db import local_today, make_engine, session_scope
 from server.ingest import ArrivalProcessor, MqttIngest
 from server.logs import configure_logging, log_event
+from server.migrate import upgrade_database
 from server.models import Customer, StaffUser
 from server.push import PushHub
 from server.seed import generate_demo_dataset, seed_demo
@@ -32,8 +33,8 @@ log = logging.getLogger(__name__)
 
 
 def prepare_database(engine: Engine, settings: ServerSettings) -> None:
-    """Create missing tables; with `seed_demo`, fill an empty database with the demo dataset."""
-    create_tables(engine)
+    """Migrate the schema to the latest revision; with `seed_demo`, fill an empty database."""
+    log_event(log, "db.migrated", result=upgrade_database(engine))
     with session_scope(engine) as session:
         customers = session.exec(select(func.count()).select_from(Customer)).one()
         if settings.seed_demo and customers == 0:

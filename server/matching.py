@@ -1,8 +1,9 @@
 """Plate → vehicle → customer, and the vehicle's file (policies, claims, visits) as plain rows.
 
-Matching is exact on the normalised plate for now; a wrong match is corrected by fixing the
-vehicle's plate, which the audit trail records (fuzzy matching would raise the risk of greeting
-the wrong person by name).
+Matching order: the exact normalised plate; a plate alias staff confirmed earlier (a known misread);
+then a plate one confusable character away (0/O/D/Q, 1/I, 8/B, 2/Z, 5/S), marked *probable* with
+the other candidates, so the front desk checks the plate before greeting anyone by name. A wrong
+match is corrected on the arrival (`server.corrections`), which records an alias and an audit row.
 """
 
 from __future__ import annotations
@@ -10,11 +11,24 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
-from server.models import Claim, Customer, Policy, ServiceVisit, Vehicle
+from server.models import (
+    Claim,
+    ContactLog,
+    Coverage,
+    Customer,
+    PlateAlias,
+    Policy,
+    Quote,
+    ServiceVisit,
+    Vehicle,
+)
 
 _SEPARATORS = str.maketrans("", "", " ·•.-_\u3000")
+CONFUSABLE_GROUPS: tuple[str, ...] = ("0ODQ", "1I", "8B", "2Z", "5S")
+"""Characters plate OCR confuses with each other (dealergate.plates: I and O never appear on a plate)."""
+_CONFUSABLE = {c: group.replace(c, "") for group in CONFUSABLE_GROUPS for c in group}
 MIN_VEHICLES_FOR_STATS = 5
 """Claim statistics of a model are shown only when that many cars back them (no re-identification)."""
 
@@ -28,6 +42,14 @@ class VehicleFile:
     policies: list[Policy] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     visits: list[ServiceVisit] = field(default_factory=list)
+    coverages: dict[int, list[Coverage]] = field(default_factory=dict)
+    """Coverages per policy id."""
+    contacts: list[ContactLog] = field(default_factory=list)
+    """The owner's contact log for this car (or for the customer in general), oldest first."""
+    latest_quote: Quote | None = None
+
+    def coverage_codes(self, policy: Policy) -> tuple[str, ...]:
+        return tuple(c.code for c in self.coverages.get(policy.id or 0, []))
 
 
 def normalize_plate(text: str) -> str:
@@ -39,6 +61,46 @@ def find_vehicle(session: Session, plate: str) -> Vehicle | None:
     return session.exec(select(Vehicle).where(Vehicle.plate == normalize_plate(plate))).first()
 
 
+@dataclass(frozen=True)
+class PlateMatch:
+    """How an arrival's plate was tied to a car: exact, alias, probable (with alternatives) or none."""
+
+    vehicle: Vehicle | None
+    kind: str
+    alternatives: tuple[str, ...] = ()
+
+
+def confusable_variants(plate: str) -> list[str]:
+    """Plates one confusable character away from `plate`, left to right (the province never varies)."""
+    return [
+        plate[:i] + alt + plate[i + 1 :]
+        for i, ch in enumerate(plate)
+        if i > 0
+        for alt in _CONFUSABLE.get(ch, "")
+    ]
+
+
+def match_vehicle(session: Session, plate: str) -> PlateMatch:
+    """The car behind a read plate, and how sure the match is."""
+    plate = normalize_plate(plate)
+    vehicle = find_vehicle(session, plate)
+    if vehicle is not None:
+        return PlateMatch(vehicle, "exact")
+    aliased = session.exec(
+        select(Vehicle)
+        .join(PlateAlias, col(PlateAlias.vehicle_id) == col(Vehicle.id))
+        .where(PlateAlias.alias == plate)
+    ).first()
+    if aliased is not None:
+        return PlateMatch(aliased, "alias")
+    variants = confusable_variants(plate)
+    found = {v.plate: v for v in session.exec(select(Vehicle).where(col(Vehicle.plate).in_(variants))).all()}
+    ordered = [found[p] for p in variants if p in found]
+    if not ordered:
+        return PlateMatch(None, "none")
+    return PlateMatch(ordered[0], "probable", tuple(v.plate for v in ordered[1:]))
+
+
 def load_vehicle_file(session: Session, vehicle: Vehicle) -> VehicleFile:
     customer = session.get(Customer, vehicle.customer_id) if vehicle.customer_id is not None else None
     policies = session.exec(
@@ -48,7 +110,31 @@ def load_vehicle_file(session: Session, vehicle: Vehicle) -> VehicleFile:
     visits = session.exec(
         select(ServiceVisit).where(ServiceVisit.vehicle_id == vehicle.id).order_by(ServiceVisit.date)
     ).all()
-    return VehicleFile(vehicle, customer, list(policies), list(claims), list(visits))
+    coverages: dict[int, list[Coverage]] = {}
+    policy_ids = [p.id for p in policies]
+    if policy_ids:
+        for c in session.exec(
+            select(Coverage).where(col(Coverage.policy_id).in_(policy_ids)).order_by(Coverage.id)
+        ).all():
+            coverages.setdefault(c.policy_id, []).append(c)
+    contacts: list[ContactLog] = []
+    if customer is not None:
+        contacts = list(
+            session.exec(
+                select(ContactLog)
+                .where(
+                    ContactLog.customer_id == customer.id,
+                    or_(col(ContactLog.vehicle_id).is_(None), ContactLog.vehicle_id == vehicle.id),
+                )
+                .order_by(col(ContactLog.at))
+            ).all()
+        )
+    quote = session.exec(
+        select(Quote).where(Quote.vehicle_id == vehicle.id).order_by(col(Quote.created_at).desc())
+    ).first()
+    return VehicleFile(
+        vehicle, customer, list(policies), list(claims), list(visits), coverages, contacts, quote
+    )
 
 
 def match_plate(session: Session, plate: str) -> VehicleFile | None:

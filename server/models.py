@@ -1,17 +1,19 @@
-"""Database tables: the dealer's customers, their cars, policies, claims, visits; staff; arrivals.
+"""Database tables: the dealer's customers, their cars, policies (with coverages), claims, visits;
+staff; arrivals; the renewal work (tasks, contact log, quotes, appointments); consent and audit.
 
 Plain SQLModel tables without relationships: queries load what a screen needs explicitly
 (`matching.load_vehicle_file`), which keeps the MQTT thread's work predictable. Enumerations are
 stored as their plain string values (not database ENUM types), so adding a value needs no migration.
+Every change here needs a migration in `server/migrations/versions` (`dealergate db revision`);
+tests/test_server_migrations.py fails while models and migrations disagree.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.db import UtcDateTime, utc_now
@@ -60,7 +62,7 @@ class Vehicle(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     plate: str = Field(max_length=9, unique=True, index=True)
     plate_type: str = Field(default="unknown", max_length=20)
-    vin: str = Field(default="", max_length=17)
+    vin: str = Field(default="", max_length=17, index=True)
     brand: str = Field(max_length=32)
     model: str = Field(max_length=48)
     series: str = Field(default="", max_length=64)
@@ -78,13 +80,27 @@ class Policy(SQLModel, table=True):
     end_date: date = Field(index=True)
     premium: float = Field(ge=0, description="commercial premium in 元")
     ncd_factor: float = Field(default=1.0, description="no-claim discount factor 无赔款优待系数")
-    coverages: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     channel: str = Field(default=Channel.DEALER.value, max_length=16, description="Channel value")
     vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
 
 
-class Claim(SQLModel, table=True):
+class Coverage(SQLModel, table=True):
+    """One coverage of a policy: code as in `server.renewal.pricing.COVERAGE_WEIGHTS`, or compulsory."""
+
+    __table_args__ = (UniqueConstraint("policy_id", "code", name="uq_coverage_policy_code"),)
+
     id: int | None = Field(default=None, primary_key=True)
+    policy_id: int = Field(foreign_key="policy.id", index=True)
+    code: str = Field(max_length=24, description="own_damage / third_party / glass / flood ...")
+    sum_insured: float | None = Field(default=None, description="保额 元; None for riders without one")
+    premium: float | None = Field(default=None, description="this coverage's share of the premium, if known")
+
+
+class Claim(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("claim_no", name="uq_claim_claim_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_no: str | None = Field(default=None, max_length=40, description="报案号 / 赔案号: the import's key")
     vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
     date: date
     amount: float = Field(ge=0, description="元")
@@ -92,11 +108,18 @@ class Claim(SQLModel, table=True):
 
 
 class ServiceVisit(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("order_no", name="uq_servicevisit_order_no"),)
+
     id: int | None = Field(default=None, primary_key=True)
     vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
     date: date
     kind: str = Field(max_length=24, description="maintenance / repair / bodywork / warranty")
     mileage: int | None = None
+    order_no: str | None = Field(
+        default=None, max_length=40, description="工单号 repair order number: the import's key"
+    )
+    items: str = Field(default="", max_length=500, description="维修项目 as written on the repair order")
+    out_date: date | None = Field(default=None, description="出厂日期; long repair waits are a lapse risk")
 
 
 class StaffUser(SQLModel, table=True):
@@ -132,6 +155,113 @@ class AuditLog(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     who: str = Field(max_length=32, index=True)
+    role: str = Field(default="", max_length=16)
     action: str = Field(max_length=32)
     customer_id: int | None = Field(default=None, index=True)
+    vehicle_id: int | None = Field(default=None)
+    detail: str = Field(default="", max_length=200)
+    at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)
+
+
+class Appointment(SQLModel, table=True):
+    """A booked visit (预约): the front desk sees it when the car arrives."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    vehicle_id: int | None = Field(default=None, foreign_key="vehicle.id", index=True)
+    scheduled_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    kind: str = Field(max_length=16, description="maintenance / repair / renewal / claim")
+    advisor_id: int | None = Field(default=None, foreign_key="staffuser.id")
+    status: str = Field(default="booked", max_length=12, description="booked / arrived / cancelled / no_show")
+    note: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class RenewalTask(SQLModel, table=True):
+    """One piece of renewal work for one car: a timeline contact, an in-store arrival, a thank-you."""
+
+    __tablename__ = "renewal_task"
+
+    id: int | None = Field(default=None, primary_key=True)
+    vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    policy_id: int | None = Field(default=None, foreign_key="policy.id")
+    kind: str = Field(max_length=16, description="arrival / timeline / follow_up / thank_you")
+    step: str = Field(default="", max_length=24, description="contact-timeline step key, if any")
+    due_date: date = Field(index=True)
+    status: str = Field(
+        default="open", max_length=12, index=True, description="open / in_progress / done / cancelled"
+    )
+    assigned_to: int | None = Field(default=None, foreign_key="staffuser.id", index=True)
+    arrival_id: int | None = Field(default=None, foreign_key="arrival.id")
+    lane: str = Field(default="", max_length=16, description="tablet / private_room (Lane)")
+    outcome: str = Field(default="", max_length=16, description="ContactOutcome when done")
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class ContactLog(SQLModel, table=True):
+    """Every contact attempt (联系记录): channel, outcome and, for a lost renewal, the reason tag."""
+
+    __tablename__ = "contact_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    vehicle_id: int | None = Field(default=None, foreign_key="vehicle.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="renewal_task.id")
+    staff_id: int | None = Field(default=None, foreign_key="staffuser.id")
+    channel: str = Field(max_length=12, description="phone / sms / wechat / in_store (ContactChannel)")
+    outcome: str = Field(max_length=16, description="ContactOutcome value")
+    lapse_reason: str | None = Field(
+        default=None, max_length=16, description="price / unreachable / service / moved_sold / other"
+    )
+    competitor_premium: float | None = Field(default=None, description="rival quote the customer named, 元")
+    note: str = Field(default="", max_length=500)
+    at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)
+
+
+class Quote(SQLModel, table=True):
+    """A renewal quote given to a customer: the package, its coverages and the premium offered."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    package: str = Field(max_length=16)
+    coverages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    premium: float = Field(ge=0)
+    ncd_factor: float = 1.0
+    deductible: int | None = None
+    insurer: str = Field(default="", max_length=16)
+    valid_until: date | None = None
+    status: str = Field(
+        default="offered", max_length=12, description="offered / accepted / declined / expired"
+    )
+    created_by: int | None = Field(default=None, foreign_key="staffuser.id")
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class ConsentFlag(SQLModel, table=True):
+    """One consent given or withdrawn (PIPL); the latest row per customer and purpose is in force."""
+
+    __tablename__ = "consent_flag"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    purpose: str = Field(max_length=24, description="greeting_by_name / phone / sms / wechat / marketing")
+    granted: bool
+    source: str = Field(default="staff", max_length=16, description="form / staff / import")
+    recorded_by: str = Field(default="", max_length=32)
     at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class PlateAlias(SQLModel, table=True):
+    """Another plate text that means this car: a staff correction of a misread (粤A8B… for 粤AB8…)."""
+
+    __tablename__ = "plate_alias"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alias: str = Field(max_length=9, unique=True, index=True)
+    vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
+    arrival_id: int | None = Field(default=None, foreign_key="arrival.id")
+    created_by: str = Field(default="", max_length=32)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)

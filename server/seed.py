@@ -18,7 +18,19 @@ from dealergate.plates import DIGITS, LETTERS, PlateType, matching_types
 from server import demo_catalog as cat
 from server.auth import create_staff_user
 from server.demo_catalog import CarModel
-from server.models import Channel, Claim, Customer, Gender, Policy, Role, ServiceVisit, StaffUser, Vehicle
+from server.models import (
+    Channel,
+    Claim,
+    Coverage,
+    Customer,
+    Gender,
+    Policy,
+    Role,
+    ServiceVisit,
+    StaffUser,
+    Vehicle,
+)
+from server.renewal import ncd_from_history
 
 
 class DemoLogin(NamedTuple):
@@ -169,25 +181,6 @@ class _PlateMaker:
                 return plate, city
 
 
-def _ncd(claim_years: list[int]) -> float:
-    """NCD factor from the claim counts of the previous policy years, most recent last."""
-    if not claim_years:
-        return 1.0
-    last = claim_years[-1]
-    if last >= 3:
-        return 1.5
-    if last == 2:
-        return 1.25
-    if last == 1:
-        return 1.0
-    free = 0
-    for n in reversed(claim_years):
-        if n:
-            break
-        free += 1
-    return {1: 0.8, 2: 0.7, 3: 0.6}.get(free, 0.5)
-
-
 def _coverages(package: str, car: CarModel, age_days: int, rng: random.Random) -> list[dict[str, Any]]:
     value = round(car.msrp_wan * 10_000 * max(0.2, 1 - 0.006 * age_days / 30), -2)
     third_party = rng.choice((1_000_000, 2_000_000, 2_000_000, 3_000_000))
@@ -314,7 +307,7 @@ def _vehicle_history(
             else ("comprehensive" if age < 4 * 365 else "economy")
         )
         base = {"economy": 3200, "mid": 4800, "premium": 7500}[car.price_class] * (1.35 if car.large else 1.0)
-        ncd = _ncd(claim_years)
+        ncd = ncd_from_history(claim_years)
         factor = {"basic": 0.45, "economy": 0.85, "comprehensive": 1.0, "full": 1.2}[package]
         premium = round(base * ncd * factor * 0.97 ** (age / 365) * rng.uniform(0.93, 1.07), 2)
         seq += 1
@@ -411,20 +404,22 @@ def seed_demo(session: Session, dataset: DemoDataset) -> dict[str, int]:
         session.add(row)
         session.flush()
         vehicle_ids[v.key] = row.id  # type: ignore[assignment]
-    session.add_all(
-        Policy(
+    for p in dataset.policies:
+        row = Policy(
             policy_no=p.policy_no,
             insurer=p.insurer,
             start_date=p.start_date,
             end_date=p.end_date,
             premium=p.premium,
             ncd_factor=p.ncd_factor,
-            coverages=p.coverages,
             channel=p.channel.value,
             vehicle_id=vehicle_ids[p.vehicle_key],
         )
-        for p in dataset.policies
-    )
+        session.add(row)
+        session.flush()
+        session.add_all(
+            Coverage(policy_id=row.id, code=c["code"], sum_insured=c["sum_insured"]) for c in p.coverages
+        )
     session.add_all(
         Claim(vehicle_id=vehicle_ids[c.vehicle_key], date=c.date, amount=c.amount, type=c.type)
         for c in dataset.claims

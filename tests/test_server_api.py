@@ -21,10 +21,11 @@ PASSWORDS = {role: (user, pw) for role, user, pw in DEMO_LOGINS}
 
 
 @pytest.fixture(scope="module")
-def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def app_client(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[TestClient]:
+    """A seeded server without MQTT, once on SQLite and once on PostgreSQL."""
     tmp: Path = tmp_path_factory.mktemp("api")
     settings = ServerSettings(
-        database_url=f"sqlite:///{tmp / 'api.db'}",
+        database_url=database_url,
         var_dir=tmp / "var",
         seed_demo=True,
         kiosk_token="kiosk-secret-for-tests",

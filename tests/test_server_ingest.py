@@ -25,17 +25,16 @@ from dealergate.contract import ArrivalEvent, now_local
 from dealergate.plates import mask_plate
 from server.config import ServerSettings
 from server.main import create_app
-from server.models import Arrival, Customer, Vehicle
+from server.models import Appointment, Arrival, ContactLog, Customer, Quote, RenewalTask, StaffUser, Vehicle
 
 UNKNOWN_PLATE = "粤AZZZ99"  # three serial letters: a pattern the demo generator never makes
 
 
 @pytest.fixture(scope="module")
-def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def app_client(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[TestClient]:
+    """A seeded server without MQTT, once on SQLite and once on PostgreSQL."""
     tmp: Path = tmp_path_factory.mktemp("ingest")
-    settings = ServerSettings(
-        database_url=f"sqlite:///{tmp / 'ingest.db'}", var_dir=tmp / "var", seed_demo=True
-    )
+    settings = ServerSettings(database_url=database_url, var_dir=tmp / "var", seed_demo=True)
     with TestClient(create_app(settings, ingest=False)) as client:
         res = client.post("/api/v1/auth/login", json={"username": "manager", "password": "dealergate"})
         assert res.status_code == 200
@@ -89,6 +88,18 @@ def test_matched_plate_payloads(app_client: TestClient) -> None:
     assert out.alerts.advisor["history"]["visits_total"] >= 0
     assert "phone" not in front["customer"], "the front desk never needs the phone number"
     assert out.alerts.advisor["customer"]["phone"] == customer.phone
+    # renewal intelligence: added fields, the screens' existing ones unchanged
+    assert front["grade"] in "ABCD" and front["grade_reasons"] and front["grade_reasons"][0]["en"]
+    assert front["routing"]["lane"] in {"tablet", "private_room"}
+    assert front["routing"]["advisor"]["username"] == "advisor", "the demo's only advisor is free"
+    task = out.alerts.advisor["task"]
+    assert task["package"]["key"] in {"basic", "economy", "comprehensive", "full"}
+    assert task["quote"]["premium"] > 0 and task["quote"]["daily_cost"] > 0
+    assert len(task["objections"]) == 5 and task["objections"][0]["reply"]["zh"]
+    profile = out.alerts.advisor["profile"]
+    assert profile["customer_type"]["key"] in {"price", "service", "indifferent"}
+    assert isinstance(profile["lapse_risks"], list)
+    assert "quote" not in front and "profile" not in front, "pricing and profile are for the advisor only"
 
     kiosk = out.alerts.kiosk
     text = json.dumps(kiosk, ensure_ascii=False)
@@ -248,11 +259,11 @@ def _stored(client: TestClient, event_id: str, timeout: float = 10) -> bool:
     return False
 
 
-def test_mqtt_round_trip_and_persistent_session(tmp_path: Path) -> None:
+def test_mqtt_round_trip_and_persistent_session(tmp_path: Path, fresh_database_url: str) -> None:
     """paho publish → broker → server ingest → front-desk WebSocket, also across a server restart."""
     port = free_port()
     settings = ServerSettings(
-        database_url=f"sqlite:///{tmp_path / 'rt.db'}",
+        database_url=fresh_database_url,
         var_dir=tmp_path / "var",
         seed_demo=True,
         mqtt_url=f"mqtt://dealergate:s%40cret@127.0.0.1:{port}",
@@ -294,3 +305,46 @@ def test_server_starts_and_stays_up_without_a_broker(tmp_path: Path) -> None:
         time.sleep(0.5)
         body = client.get("/healthz").json()
     assert body == {**body, "status": "degraded", "db": "ok", "mqtt": "disconnected"}
+
+
+def test_arrival_reads_the_renewal_work_and_opens_a_task(app_client: TestClient) -> None:
+    """Appointment, contact log and quote feed the payloads; the arrival becomes the advisor's task."""
+    ((vehicle, customer),) = known_vehicles(app_client, 1, offset=5)
+    engine = app_client.app.state.engine
+    with Session(engine) as s:
+        advisor_id = s.exec(select(StaffUser.id).where(StaffUser.username == "advisor")).one()
+        s.add(
+            Appointment(
+                customer_id=customer.id, vehicle_id=vehicle.id, scheduled_at=now_local(), kind="maintenance"
+            )
+        )
+        s.add(Quote(vehicle_id=vehicle.id, customer_id=customer.id, package="comprehensive", premium=5000.0))
+        s.add(
+            ContactLog(
+                customer_id=customer.id,
+                vehicle_id=vehicle.id,
+                staff_id=advisor_id,
+                channel="phone",
+                outcome="considering",
+                competitor_premium=3900.0,
+                at=now_local() - timedelta(days=2),
+            )
+        )
+        s.commit()
+    out = app_client.app.state.processor.handle_arrival(event(vehicle.plate))
+    front, adv = out.alerts.frontdesk, out.alerts.advisor
+    assert front["appointment"]["kind"] == "maintenance"
+    assert front["open_tasks"] == [], "this arrival's own task is not an open reminder of it"
+    assert [r["tag"] for r in adv["profile"]["lapse_risks"]] == ["price"]  # 3900 is 22 % under 5000
+    assert front["routing"]["lane"] == "private_room"
+    with Session(engine) as s:
+        tasks = s.exec(select(RenewalTask).where(RenewalTask.vehicle_id == vehicle.id)).all()
+    assert len(tasks) == 1 and tasks[0].kind == "arrival" and tasks[0].assigned_to == advisor_id
+    assert tasks[0].lane == "private_room" and tasks[0].status == "open"
+    # the next visit finds the task still open (an open reminder now) and reuses it
+    later = app_client.app.state.processor.handle_arrival(
+        event(vehicle.plate, captured_at=now_local() + timedelta(hours=1))
+    )
+    assert [t["kind"] for t in later.alerts.frontdesk["open_tasks"]] == ["arrival"]
+    with Session(engine) as s:
+        assert len(s.exec(select(RenewalTask).where(RenewalTask.vehicle_id == vehicle.id)).all()) == 1

@@ -1,4 +1,4 @@
-"""The renewal rules (server/renewal.py) and the demo dataset, without a database."""
+"""The renewal rules (server/renewal/: segments, timeline) and the demo dataset, without a database."""
 
 from __future__ import annotations
 
@@ -135,18 +135,7 @@ def test_every_action_has_both_languages() -> None:
             assert action.zh and action.en and not action.en[0].islower(), (seg, days, action)
 
 
-def test_grade_package_and_points() -> None:
-    assert (
-        renewal.renewal_grade(Segment.RENEWAL, dealer_renewals=3, claims_last_year=0, recent_service=True)
-        == "A"
-    )
-    assert (
-        renewal.renewal_grade(Segment.RENEWAL, dealer_renewals=3, claims_last_year=2, recent_service=True)
-        == "B"
-    )
-    assert (
-        renewal.renewal_grade(Segment.LOST, dealer_renewals=5, claims_last_year=0, recent_service=True) == "D"
-    )
+def test_package_and_points() -> None:
     assert renewal.suggest_package(Segment.NEW_CAR_FIRST, vehicle_age_years=0.9, price_class="mid") == "full"
     assert renewal.suggest_package(Segment.RENEWAL, vehicle_age_years=7, price_class="premium") == "economy"
     assert renewal.suggest_package(Segment.LAPSED, vehicle_age_years=11, price_class="mid") == "basic"
@@ -162,6 +151,47 @@ def test_grade_package_and_points() -> None:
     assert "0.60" in texts and "10.0 元" in texts and "直赔" in texts
     assert renewal.seasonal_offer(date(2026, 7, 1)) == "flood_cover"
     assert renewal.seasonal_offer(date(2026, 1, 10)) == "winter_check"
+
+
+@pytest.mark.parametrize(
+    ("days", "step", "following"),
+    [
+        (None, None, None),
+        (120, None, 60),
+        (61, None, 60),
+        (60, 60, 55),
+        (56, 60, 55),
+        (55, 55, 45),
+        (50, 55, 45),
+        (45, 45, 40),
+        (31, 40, 30),
+        (26, 30, 25),
+        (16, 25, 15),
+        (12, 15, 10),
+        (8, 10, 7),
+        (7, 7, 3),
+        (4, 7, 3),
+        (3, 3, 0),
+        (1, 3, 0),
+        (0, 0, None),
+        (-1, None, None),
+    ],
+)
+def test_contact_timeline_steps(days: int | None, step: int | None, following: int | None) -> None:
+    """The insurer teams' timeline: 60 · 55 · 45 · 40 · 30 · 25 · 15 · 10 · 7 · 3 · expiry day."""
+    assert [s.day for s in renewal.TIMELINE] == [60, 55, 45, 40, 30, 25, 15, 10, 7, 3, 0]
+    current = renewal.contact_step(days)
+    assert (current.day if current else None) == step
+    upcoming = renewal.next_contact_step(days)
+    assert (upcoming.day if upcoming else None) == following
+
+
+def test_timeline_labels_say_what_each_contact_is_for() -> None:
+    by_day = {s.day: s for s in renewal.TIMELINE}
+    assert "核实身份" in by_day[60].label.zh and "confirm identity" in by_day[60].label.en
+    assert by_day[45].key == "quote" and by_day[15].key == "decisive_push"
+    assert "无论在哪家投保" in by_day[0].label.zh and "drive safely" in by_day[0].label.en
+    assert all(s.label.zh and s.label.en for s in renewal.TIMELINE)
 
 
 def test_demo_dataset_is_realistic_and_deterministic() -> None:

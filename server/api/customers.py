@@ -11,11 +11,11 @@ from sqlmodel import select
 from server import renewal
 from server.alerts import assess, honorific
 from server.api.deps import SessionDep, SettingsDep
+from server.audit import record_access
 from server.auth import STAFF_ROLES, StaffSession, require_roles
 from server.db import local_today
-from server.logs import log_event
 from server.matching import load_vehicle_file
-from server.models import AuditLog, Customer, Vehicle
+from server.models import Customer, Vehicle
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 log = logging.getLogger(__name__)
@@ -31,19 +31,27 @@ def customer_360(
     customer = db.get(Customer, customer_id)
     if customer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such customer / 客户不存在")
-    db.add(AuditLog(who=staff.username, action="view_customer", customer_id=customer_id))
+    record_access(db, staff, "view_customer", [customer_id])
     db.commit()  # the trail is written before the data leaves the server
-    log_event(log, "audit.view_customer", who=staff.username, customer_id=customer_id)
     today = local_today(settings.tz)
     vehicles = db.exec(select(Vehicle).where(Vehicle.customer_id == customer_id).order_by(Vehicle.id)).all()
     files = []
     for vehicle in vehicles:
         file = load_vehicle_file(db, vehicle)
-        a = assess(file, today)
+        a = assess(file, today, tz=settings.tz)
         files.append(
             {
                 "vehicle": vehicle.model_dump(exclude={"customer_id"}),
-                "policies": [p.model_dump(exclude={"vehicle_id"}) for p in reversed(file.policies)],
+                "policies": [
+                    {
+                        **p.model_dump(exclude={"vehicle_id"}),
+                        "coverages": [
+                            c.model_dump(exclude={"id", "policy_id"})
+                            for c in file.coverages.get(p.id or 0, [])
+                        ],
+                    }
+                    for p in reversed(file.policies)
+                ],
                 "claims": [c.model_dump(exclude={"vehicle_id"}) for c in reversed(file.claims)],
                 "visits": [v.model_dump(exclude={"vehicle_id"}) for v in reversed(file.visits)],
                 "renewal": {
@@ -54,10 +62,14 @@ def customer_360(
                     },
                     "days_to_expiry": a.days,
                     "tier": a.tier,
-                    "grade": a.grade,
-                    "next_action": {"zh": a.action.zh, "en": a.action.en},
+                    "grade": a.grade.letter,
+                    "grade_reasons": [r.as_dict() for r in a.grade.reasons],
+                    "next_action": a.action.as_dict(),
                     "package": a.package,
-                    "talking_points": [{"zh": p.zh, "en": p.en} for p in a.talking_points],
+                    "premium_estimate": a.estimate.premium,
+                    "customer_type": a.profile.type.value,
+                    "lapse_risks": [r.as_dict() for r in a.risks],
+                    "talking_points": [p.as_dict() for p in a.talking_points],
                 },
             }
         )

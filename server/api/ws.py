@@ -18,6 +18,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 from starlette.concurrency import run_in_threadpool
 
 from server.alerts import list_alerts
+from server.audit import customer_ids_of, record_access
 from server.auth import ADVISOR_ROLES, FRONTDESK_ROLES, StaffSession, session_from
 from server.db import local_today, session_scope
 from server.models import Role
@@ -27,11 +28,15 @@ router = APIRouter(tags=["push"])
 SNAPSHOT_LIMIT = {Audience.FRONTDESK: 50, Audience.ADVISOR: 50, Audience.KIOSK: 1}
 
 
-def _snapshot(websocket: WebSocket, audience: Audience) -> list[dict[str, Any]]:
+def _snapshot(websocket: WebSocket, audience: Audience, staff: StaffSession | None) -> list[dict[str, Any]]:
+    """Today's arrivals for a (re)connecting screen; what a staff screen is shown is audited."""
     state = websocket.app.state
     tz = state.settings.tz
     with session_scope(state.engine) as session:
-        return list_alerts(session, local_today(tz), tz, audience.value, limit=SNAPSHOT_LIMIT[audience])
+        listed = list_alerts(session, local_today(tz), tz, audience.value, limit=SNAPSHOT_LIMIT[audience])
+        if staff is not None:
+            record_access(session, staff, f"snapshot_{audience.value}", customer_ids_of(listed))
+        return listed
 
 
 async def _send(websocket: WebSocket, message: dict[str, Any]) -> None:
@@ -44,14 +49,16 @@ async def _wait_for_disconnect(websocket: WebSocket) -> None:
         pass
 
 
-async def _serve(websocket: WebSocket, audience: Audience, who: str) -> None:
+async def _serve(websocket: WebSocket, audience: Audience, staff: StaffSession | None) -> None:
     hub: PushHub = websocket.app.state.hub
     await websocket.accept()
+    who = staff.username if staff is not None else audience.value
     sub: Subscriber = hub.subscribe(audience, who)  # before the snapshot: nothing falls in between
     closed = asyncio.create_task(_wait_for_disconnect(websocket))
     try:
         await _send(
-            websocket, {"type": "snapshot", "data": await run_in_threadpool(_snapshot, websocket, audience)}
+            websocket,
+            {"type": "snapshot", "data": await run_in_threadpool(_snapshot, websocket, audience, staff)},
         )
         while True:
             getter = asyncio.create_task(sub.queue.get())
@@ -86,7 +93,7 @@ async def ws_frontdesk(websocket: WebSocket) -> None:
     if staff is None:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
         return
-    await _serve(websocket, Audience.FRONTDESK, staff.username)
+    await _serve(websocket, Audience.FRONTDESK, staff)
 
 
 @router.websocket("/ws/advisor")
@@ -95,7 +102,7 @@ async def ws_advisor(websocket: WebSocket) -> None:
     if staff is None:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
         return
-    await _serve(websocket, Audience.ADVISOR, staff.username)
+    await _serve(websocket, Audience.ADVISOR, staff)
 
 
 @router.websocket("/ws/kiosk")
@@ -104,4 +111,4 @@ async def ws_kiosk(websocket: WebSocket, token: str = "") -> None:
     if not hmac.compare_digest(token.encode("utf-8"), expected.encode("utf-8")):
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
         return
-    await _serve(websocket, Audience.KIOSK, "kiosk")
+    await _serve(websocket, Audience.KIOSK, None)
