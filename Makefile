@@ -7,13 +7,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SYSTEM_STAMP := var/.system-deps
 
-.PHONY: demo test env system-deps eval schema bench clean help
+.PHONY: demo test env system-deps eval schema bench bench-screens clean help
 
 help:
 	@echo "make demo   — 一键演示 / run broker + server + edge on a sample gate clip"
 	@echo "make test   — 运行全部测试 / run the whole test suite"
 	@echo "make eval   — 车牌识别评测 / score plate reading on ../shared/datasets"
 	@echo "make bench  — 边缘性能基准 / edge speed, latency, idle CPU, accuracy as one JSON object"
+	@echo "make bench-screens — 前台大屏延迟 / MQTT publish → card on 50 front-desk screens, one JSON object"
 
 env: $(STAMP) $(SYSTEM_STAMP)
 
@@ -46,6 +47,10 @@ schema: env
 # Generates its clips once (var/bench/), then runs the edge pipeline on them: ~3 min on a 2-core box.
 bench: env
 	$(BIN)/dealergate bench edge --json
+
+# Broker + server + 50 front-desk screens (1 chromium page, 49 WebSocket clients), 20 arrivals: ~15 s.
+bench-screens: env
+	$(BIN)/dealergate bench screens --json
 
 clean:
 	rm -rf var/demo .pytest_cache

@@ -220,5 +220,25 @@ def bench_edge(
     typer.echo(json.dumps(result, ensure_ascii=False))
 
 
+@bench_app.command("screens")
+def bench_screens(
+    arrivals: Annotated[int, typer.Option(min=1, help="arrivals to publish over MQTT")] = 20,
+    screens: Annotated[int, typer.Option(min=1, help="front-desk WebSocket clients in all")] = 50,
+    pages: Annotated[int, typer.Option(min=1, help="of which chromium pages (the rest: plain clients)")] = 1,
+    interval: Annotated[float, typer.Option(min=0.0, help="seconds between arrivals")] = 0.3,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """前台大屏延迟测试 / time from MQTT publish to the card on the front-desk screens."""
+    from dealergate.bench import run_screens_bench
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    result = run_screens_bench(arrivals=arrivals, screens=screens, pages=pages, interval_s=interval)
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            typer.echo(f"{key:<28} {value}")
+
+
 if __name__ == "__main__":
     app()

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.api import arrivals, auth, customers, health, kiosk, pages, ws
+from server.api import (
+    arrivals,
+    auth,
+    customers,
+    dashboard,
+    frontdesk,
+    health,
+    kiosk,
+    kiosk_content,
+    pages,
+    ws,
+)
 
 
 def build_router() -> APIRouter:
     router = APIRouter()
-    for module in (auth, arrivals, customers, kiosk, health, ws, pages):
+    for module in (auth, arrivals, customers, dashboard, frontdesk, kiosk, kiosk_content, health, ws, pages):
         router.include_router(module.router)
     return router

@@ -1,4 +1,5 @@
-"""Browser fixtures: one real server process, one Debian chromium and one MQTT publisher per module.
+"""Browser fixtures: one real server process, one Debian chromium and one MQTT publisher per test session
+(shared by every browser test module: starting them is most of the cost).
 
 Arrivals come in as real `ArrivalEvent` payloads over MQTT, as an edge sends them. Playwright's own
 browser downloads are never used (this machine, CI included, has no internet): chromium comes from
@@ -7,77 +8,54 @@ Debian via scripts/setup-system.sh, which `make test` runs first.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
-import httpx
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
-from dealergate.broker import EmbeddedBroker, free_port
+from dealergate.bench import CHROMIUM, CHROMIUM_ARGS, running_server
+from dealergate.broker import EmbeddedBroker
 from dealergate.contract import ArrivalEvent, now_local
 from dealergate.plates import PLATE_COLORS, PlateColor, PlateType
 
-from .harness import CHROMIUM, CHROMIUM_ARGS, DESKTOP, UI_TIMEOUT_MS, Car, LiveServer, NewContext, Publish
+from .harness import (
+    DESKTOP,
+    SELF_SERVICE_URL,
+    UI_TIMEOUT_MS,
+    Car,
+    LiveServer,
+    NewContext,
+    Publish,
+)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live_server(
     tmp_path_factory: pytest.TempPathFactory, mqtt_broker: EmbeddedBroker
 ) -> Iterator[LiveServer]:
-    """`python -m dealergate server run` on a fresh seeded SQLite file, subscribed to the test broker."""
+    """`python -m dealergate server run` on a fresh seeded SQLite file, subscribed to the test broker
+    (started the way `dealergate bench screens` starts it)."""
     tmp = tmp_path_factory.mktemp("browser")
-    port = free_port()
-    site = f"web{port}"  # own topic space: other tests share the broker
+    site = f"web{uuid.uuid4().hex[:8]}"  # own topic space: other tests share the broker
     db_url = f"sqlite:///{tmp / 'browser.db'}"
     env = {
-        **os.environ,
         "DEALERGATE_MQTT_URL": mqtt_broker.url,
         "DEALERGATE_DATABASE_URL": db_url,
         "DEALERGATE_SEED_DEMO": "true",
-        "DEALERGATE_PORT": str(port),
         "DEALERGATE_SITE": site,
+        "DEALERGATE_SELF_SERVICE_URL": SELF_SERVICE_URL,
     }
-    log_path = tmp / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dealergate", "server", "run"], env=env, cwd=tmp, stdout=log, stderr=log
-        )
-    server = LiveServer(f"http://127.0.0.1:{port}", site, db_url, log_path)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(server.url("/healthz"), timeout=1).json()["mqtt"] == "connected":
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                pytest.fail(f"server exited during start-up:\n{log_path.read_text(errors='replace')[-4000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"server not healthy within 60 s:\n{log_path.read_text(errors='replace')[-4000:]}"
-                )
-            time.sleep(0.2)
-        yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running_server(env, tmp) as server:
+        yield LiveServer(server.base, site, db_url, server.log_path)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def next_car(live_server: LiveServer) -> Callable[[], Car]:
-    """A demo car not yet driven through the gate in this module (a repeat would fall in the dwell window).
+    """A demo car not yet driven through the gate in this session (a repeat would fall in the dwell window).
 
     Only owners whose gender is on file: their honorific (王先生) differs from their name, so a
     screen that shows the name where it should show the honorific is caught.
@@ -86,14 +64,21 @@ def next_car(live_server: LiveServer) -> Callable[[], Car]:
     return lambda: next(unused)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
+def next_stranger() -> Callable[[], str]:
+    """A plate on no customer's car, new in this session (UNKNOWN_PLATE is test_browser_screens' own)."""
+    numbers = iter(range(10, 100))
+    return lambda: f"粤BZZZ{next(numbers)}"
+
+
+@pytest.fixture(scope="session")
 def publish(live_server: LiveServer, mqtt_broker: EmbeddedBroker) -> Iterator[Publish]:
     """Publish an arrival the way an edge does (paho, QoS 1, the contract's topic); returns the event."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"browser-edge-{uuid.uuid4().hex[:8]}")
     client.connect(mqtt_broker.host, mqtt_broker.port)
     client.loop_start()
 
-    def _publish(plate: str, plate_type: PlateType = PlateType.BLUE) -> ArrivalEvent:
+    def _publish(plate: str, plate_type: PlateType = PlateType.BLUE, **fields: Any) -> ArrivalEvent:
         event = ArrivalEvent(
             site=live_server.site,
             camera="gate-1",
@@ -102,6 +87,7 @@ def publish(live_server: LiveServer, mqtt_broker: EmbeddedBroker) -> Iterator[Pu
             plate_type=plate_type,
             plate_color=PLATE_COLORS.get(plate_type, PlateColor.UNKNOWN),
             captured_at=now_local(),
+            **fields,
         )
         info = client.publish(event.topic(), event.to_payload(), qos=1)
         info.wait_for_publish(timeout=10)
@@ -113,13 +99,13 @@ def publish(live_server: LiveServer, mqtt_broker: EmbeddedBroker) -> Iterator[Pu
     client.disconnect()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     """Debian's chromium, headless; missing chromium is a set-up error, not a reason to skip."""
     if not CHROMIUM.exists():

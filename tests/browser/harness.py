@@ -6,9 +6,11 @@ and every page is watched for console errors and failed requests.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response, expect
 from sqlalchemy import create_engine
@@ -22,24 +24,15 @@ from server.seed import DEMO_LOGINS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS_DIR = ROOT / "test-artifacts" / "screens"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",  # tests run as root in CI, where chromium's sandbox refuses to start
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",  # no internet here: no update, safe-browsing or sync calls
-    "--disable-component-update",
-    "--disable-sync",
-]
 UNKNOWN_PLATE = "粤AZZZ99"  # three serial letters: a pattern the demo generator never makes
 DESKTOP = {"width": 1920, "height": 1080}  # front desk and kiosk are wall screens
+PORTRAIT = {"width": 1080, "height": 1920}  # a kiosk standing upright
+SELF_SERVICE_URL = "https://renew.dealer.example.cn/h5?src=kiosk"  # the live server's QR target
 TABLET = {"width": 1280, "height": 800}  # the advisor's tablet
 UI_TIMEOUT_MS = 15_000  # generous: CI has two cores, often shared with other work
 
 Publish = Callable[..., ArrivalEvent]
-"""`publish(plate, plate_type=PlateType.BLUE)`: one arrival over MQTT, as an edge sends it."""
+"""`publish(plate, plate_type=PlateType.BLUE, **event_fields)`: one arrival over MQTT, as an edge sends it."""
 NewContext = Callable[..., BrowserContext]
 """`new_context(viewport=DESKTOP)`: a fresh browser profile, closed after the test."""
 
@@ -161,3 +154,13 @@ def collect_ws_frames(page: Page) -> list[str]:
     frames: list[str] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
     return frames
+
+
+def pushed_arrival(frames: list[str], plate: str, field: str = "plate") -> dict[str, Any]:
+    """The payload of the live 'arrival' message whose `field` is `plate` (the kiosk's is masked_plate)
+    among collected frames: what the server told the screen."""
+    for frame in frames:
+        msg = json.loads(frame)
+        if msg.get("type") == "arrival" and msg["data"].get(field) == plate:
+            return msg["data"]
+    raise AssertionError(f"no arrival for {plate} was pushed to this page")

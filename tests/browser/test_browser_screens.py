@@ -17,6 +17,7 @@ from dealergate.plates import mask_plate
 
 from .harness import (
     DESKTOP,
+    SELF_SERVICE_URL,
     TABLET,
     UI_TIMEOUT_MS,
     UNKNOWN_PLATE,
@@ -41,6 +42,7 @@ PAGES = [  # (screenshot name, path, demo role that logs in, or None); live scre
     ("frontdesk", "/frontdesk", "receptionist"),
     ("kiosk", "/kiosk", None),
     ("advisor", "/advisor", "advisor"),
+    ("dashboard", "/dashboard", "manager"),
     ("index", "/", None),
     ("login", "/login", None),
 ]
@@ -62,6 +64,8 @@ def _wait_ready(page: Page, name: str) -> None:
     elif name == "kiosk":
         wait_live(page)
         expect(page.locator(".attract .slide.on")).to_be_visible()
+    elif name == "dashboard":
+        expect(page.locator("body")).to_have_attribute("data-ready", "true")
     else:
         wait_live(page)
         expect(page.locator("[data-slot=user]")).not_to_be_empty()
@@ -138,7 +142,15 @@ def test_kiosk_never_shows_personal_data(
     publish(car.plate, car.plate_type)
     card = page.locator(".welcome__card")
     expect(card).to_contain_text(car.model)
+    # everything the welcome shows is checked below: claims, region, offer, packages, the QR code
+    expect(card.locator(".welcome__pkgs .pkg")).to_have_count(4)
+    expect(card.locator(".offer")).to_be_visible()
+    expect(card.locator("canvas.qr")).to_have_attribute("data-url", SELF_SERVICE_URL)
     secrets = {"plate": car.plate, "name": car.name, "honorific": car.honorific, "phone": car.phone}
+    extras = page.request.get(live_server.url("/api/v1/kiosk/extras?token=demo-kiosk")).text()
+    assert [what for what, value in secrets.items() if value in extras] == [], (
+        "kiosk extras carry personal data"
+    )
     for lang in ("zh-CN", "en"):
         set_lang(page, lang)
         expect(card).to_be_visible()

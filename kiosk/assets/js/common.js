@@ -87,10 +87,16 @@
     window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
   }
 
+  /** Failed (re)connections in a row after which a screen says "offline" rather than "reconnecting". */
+  const OFFLINE_AFTER = 2;
+
   /**
    * WebSocket that never gives up: exponential back-off (1 s → 15 s, with jitter), state callbacks
-   * for the connection indicator. A staff socket refused at the handshake checks the login and
-   * sends the user to /login when the session has expired.
+   * for the connection indicator. A connection counts as live once the server's first message (the
+   * day's snapshot) arrives: a socket that opens and drops without it is a failed attempt too.
+   * The browser's online/offline events are honoured: offline at once, reconnect as soon as the
+   * network is back. A staff socket refused at the handshake checks the login and sends the user
+   * to /login when the session has expired.
    */
   class LiveSocket {
     constructor(path, { onMessage, onState, staff }) {
@@ -99,7 +105,11 @@
       this.onState = onState || (() => {});
       this.staff = !!staff;
       this.attempt = 0;
+      this.failures = 0;
+      this.healthy = false;
       this.timer = null;
+      window.addEventListener("offline", () => this.onState("offline", 0));
+      window.addEventListener("online", () => this.reconnectNow());
       this.connect();
     }
 
@@ -109,21 +119,32 @@
     }
 
     connect() {
-      this.onState("connecting");
+      this.timer = null;
+      if (this.failures === 0) this.onState("connecting");
       let opened = false;
+      this.healthy = false;
       const ws = new WebSocket(this.url());
       this.ws = ws;
-      ws.addEventListener("open", () => { opened = true; this.attempt = 0; this.onState("live"); });
+      ws.addEventListener("open", () => { opened = true; });
       ws.addEventListener("message", (ev) => {
         let msg;
         try { msg = JSON.parse(ev.data); } catch (e) { return; }
+        if (!this.healthy) {
+          this.healthy = true;
+          this.attempt = 0;
+          this.failures = 0;
+          this.onState("live");
+        }
         this.onMessage(msg);
       });
       ws.addEventListener("close", async () => {
+        if (this.ws !== ws) return;
+        this.healthy = false;
         if (!opened && this.staff) {
           const me = await api("/api/v1/me").catch(() => null);
           if (me && me.status === 401) { this.onState("denied"); toLogin(); return; }
         }
+        this.failures += 1;
         this.schedule();
       });
     }
@@ -132,15 +153,26 @@
       const base = Math.min(15, 2 ** this.attempt);
       const delay = Math.round((base * (0.75 + Math.random() * 0.5)) * 10) / 10;
       this.attempt += 1;
-      this.onState("retry", Math.ceil(delay));
+      const offline = !navigator.onLine || this.failures >= OFFLINE_AFTER;
+      this.onState(offline ? "offline" : "retry", Math.ceil(delay));
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.connect(), delay * 1000);
+    }
+
+    /** The network is back: try at once instead of waiting out the back-off. */
+    reconnectNow() {
+      if (this.healthy) { this.onState("live"); return; }
+      if (this.timer === null) return; // an attempt is under way
+      clearTimeout(this.timer);
+      this.attempt = 0;
+      this.connect();
     }
   }
 
   /** Two-tone chime via WebAudio; browsers keep audio locked until a click, hence `unlock()`. */
   const Chime = {
     ctx: null,
+    played: 0, // chimes actually sounded (tests and the bench read it)
     ready() { return !!this.ctx && this.ctx.state === "running"; },
     async unlock() {
       const AC = window.AudioContext || window.webkitAudioContext;
@@ -151,6 +183,7 @@
     },
     play(urgent) {
       if (!this.ready()) return;
+      this.played += 1;
       const ctx = this.ctx;
       const notes = urgent ? [880, 1174.66, 880] : [659.25, 987.77];
       notes.forEach((freq, i) => {
@@ -169,16 +202,16 @@
     }
   };
 
-  /** Connection indicator: a dot and a sentence, kept in sync with a LiveSocket's state. */
+  /** Connection indicator: a dot and a sentence, kept in sync with a LiveSocket's state; the body
+   * carries the state too (data-conn), so a whole screen can show from afar that it is not live. */
   function connectionIndicator(node) {
     let state = "connecting";
     let secs = 0;
     function render() {
       node.dataset.state = state;
-      const text = state === "live" ? I18N.t("conn.live")
-        : state === "retry" ? I18N.t("conn.retry", { s: secs })
-          : state === "denied" ? I18N.t("conn.denied") : I18N.t("conn.connecting");
-      node.replaceChildren(el("span", { class: "conn__dot", "aria-hidden": "true" }), el("span", { text }));
+      document.body.dataset.conn = state;
+      node.replaceChildren(el("span", { class: "conn__dot", "aria-hidden": "true" }),
+        el("span", { text: I18N.t(`conn.${state}`, { s: secs }) }));
     }
     I18N.onChange(render);
     render();

@@ -1,10 +1,58 @@
 /* Front-desk screen: the newest arrival large, today's earlier ones in a list. Every arrival is
- * exactly one .arrival-card element carrying data-plate and data-event-id. */
+ * exactly one .arrival-card element carrying data-plate and data-event-id.
+ * "已接待" posts the acknowledgement; the server audits it and tells every front-desk screen. The
+ * arrival row has no column for it yet, so each screen keeps the day's acknowledgements in
+ * localStorage (and reads acknowledged_by / acknowledged_at from the payload once the server sends them). */
 (function () {
   "use strict";
   const { el } = DG;
   const arrivals = new Map(); // event_id → payload
+  const ACK_PREFIX = "dealergate.acks.";
+  const ackKey = ACK_PREFIX + new Date().toLocaleDateString("sv"); // one key per local day (YYYY-MM-DD)
+  const acks = loadAcks(); // event_id → { by, at }
   let newest = null; // event id to animate once
+
+  function loadAcks() {
+    try {
+      Object.keys(localStorage).filter((k) => k.startsWith(ACK_PREFIX) && k !== ackKey)
+        .forEach((k) => localStorage.removeItem(k)); // yesterday's are of no use
+      return new Map(Object.entries(JSON.parse(localStorage.getItem(ackKey) || "{}")));
+    } catch (e) { return new Map(); }
+  }
+
+  function remember(ack) {
+    acks.set(ack.event_id, { by: ack.acknowledged_by, at: ack.acknowledged_at });
+    try { localStorage.setItem(ackKey, JSON.stringify(Object.fromEntries(acks))); } catch (e) { /* private mode */ }
+  }
+
+  function ackOf(a) {
+    return acks.get(a.event_id) || (a.acknowledged_at ? { by: a.acknowledged_by, at: a.acknowledged_at } : null);
+  }
+
+  async function acknowledge(a, button) {
+    button.disabled = true;
+    const res = await DG.api(`/api/v1/arrivals/${encodeURIComponent(a.event_id)}/ack`, { method: "POST" }).catch(() => null);
+    if (res && res.status === 401) { DG.toLogin(); return; }
+    if (!res || !res.ok) {
+      button.disabled = false;
+      button.textContent = I18N.t("fd.ack.retry");
+      return;
+    }
+    remember(res.body);
+    render();
+  }
+
+  function ackControl(a, size) {
+    const ack = ackOf(a);
+    if (ack) {
+      return el("span", { class: `ack ack--done ack--${size}`, dataset: { ack: "done" },
+        text: I18N.t(size === "s" ? "fd.ack.doneShort" : "fd.ack.done", { who: ack.by || "", time: DG.timeHM(ack.at) }) });
+    }
+    const button = el("button", { class: `btn btn--primary ack ack--${size}`, type: "button", dataset: { action: "ack" },
+      text: I18N.t("fd.ack") });
+    button.addEventListener("click", () => acknowledge(a, button));
+    return button;
+  }
 
   function sorted() {
     return [...arrivals.values()].sort((a, b) => (a.captured_at < b.captured_at ? 1 : -1));
@@ -17,7 +65,8 @@
 
   function carLine(a) {
     if (!a.vehicle) return I18N.t("fd.unknown.sub");
-    return `${a.vehicle.brand} ${a.vehicle.model}`;
+    const advisor = a.routing && a.routing.advisor ? ` · ${a.routing.advisor.name}` : "";
+    return `${a.vehicle.brand} ${a.vehicle.model}${advisor}`;
   }
 
   function tierChip(a) {
@@ -55,8 +104,9 @@
     });
     const meta = el("div", { class: "fa-meta" },
       el("strong", { text: DG.timeHM(a.captured_at) }), `${I18N.t("fd.camera")} ${a.camera}`);
+    const crop = a.crop_url || (a.crop_jpeg_b64 ? `data:image/jpeg;base64,${a.crop_jpeg_b64}` : null);
     const head = el("div", { class: "fa-head" }, DG.plateBadge(a.plate, a.plate_color, a.plate_type, "xl"),
-      a.crop_jpeg_b64 ? el("img", { class: "fa-crop", alt: "", src: `data:image/jpeg;base64,${a.crop_jpeg_b64}` }) : null,
+      crop ? el("img", { class: "fa-crop", alt: I18N.t("fd.crop"), src: crop }) : null,
       meta);
     const badges = el("div", { class: "fa-badges" },
       a.grade ? el("span", { class: `grade grade--${a.grade}`, title: I18N.t(`grade.${a.grade}`), text: a.grade }) : null,
@@ -67,35 +117,55 @@
     const car = a.vehicle
       ? el("div", { class: "fa-car" }, el("b", { text: `${a.vehicle.brand} ${a.vehicle.model}` }), `  ${a.vehicle.series || ""}`)
       : el("div", { class: "fa-car", text: I18N.t("fd.unknown.sub") });
-    card.append(head, who, car);
+    card.append(head);
+    if (a.match_note) card.append(el("div", { class: "fa-warn", role: "note", text: I18N.pick(a.match_note) }));
+    card.append(who, car);
     if (a.known) {
-      const facts = el("dl", { class: "fa-facts" });
-      if (a.policy) {
-        facts.append(el("dt", { text: I18N.t("fd.insurer") }), el("dd", { text: a.policy.insurer }),
-          el("dt", { text: I18N.t("adv.col.channel") }), el("dd", { text: I18N.t(`channel.${a.policy.channel}`) }));
-      }
-      if (a.grade) facts.append(el("dt", { text: I18N.t("fd.grade") }), el("dd", { text: I18N.t(`grade.${a.grade}`) }));
       card.append(el("div", { class: "fa-grid" },
         el("div", { class: "fa-box" }, el("div", { class: "fa-box__label", text: I18N.t("fd.expiry") }), countdown(a)),
-        el("div", { class: "fa-box" }, facts)));
+        el("div", { class: "fa-box" }, facts(a))));
     }
     card.append(el("div", { class: "fa-action" },
-      el("div", { class: "fa-action__label", text: I18N.t("fd.nextAction") }),
-      el("div", { class: "fa-action__text", text: I18N.pick(a.next_action) })));
+      el("div", { class: "fa-action__body" },
+        el("div", { class: "fa-action__label", text: I18N.t("fd.nextAction") }),
+        el("div", { class: "fa-action__text", text: I18N.pick(a.next_action) })),
+      ackControl(a, "l")));
     return card;
+  }
+
+  /** Policy, who serves, today's appointment and open reminders; each row only when the payload has it. */
+  function facts(a) {
+    const rows = [];
+    const add = (key, value, cls) => rows.push(el("dt", { text: I18N.t(key) }), el("dd", { class: cls || null, text: value }));
+    if (a.policy) {
+      add("fd.insurer", `${a.policy.insurer} · ${I18N.t(`channel.${a.policy.channel}`)}`);
+    }
+    const routing = a.routing;
+    if (routing) {
+      add("fd.advisor", routing.advisor ? routing.advisor.name : I18N.t("fd.advisor.any"), "fa-advisor");
+      add("fd.lane", I18N.pick(routing));
+    }
+    if (a.appointment) {
+      const kind = I18N.has(`appt.${a.appointment.kind}`) ? I18N.t(`appt.${a.appointment.kind}`) : a.appointment.kind;
+      add("fd.appointment", `${DG.timeHM(a.appointment.at)} · ${kind}`, "fa-appointment");
+    }
+    if (a.open_tasks && a.open_tasks.length) add("fd.openTasks", I18N.t("fd.openTasks.n", { n: a.open_tasks.length }));
+    if (a.grade) add("fd.grade", I18N.t(`grade.${a.grade}`));
+    return el("dl", { class: "fa-facts" }, rows);
   }
 
   function compact(a) {
     const key = a.known ? DG.tierKey(a.policy) : "unknown";
     return el("li", {
-      class: `arrival-card arrival-card--compact tier-${key}`,
+      class: `arrival-card arrival-card--compact tier-${key}${ackOf(a) ? " is-acked" : ""}`,
       dataset: { plate: a.plate, eventId: a.event_id, known: String(a.known) },
     },
     DG.plateBadge(a.plate, a.plate_color, a.plate_type, "s"),
     el("div", { class: "ac-main" },
       el("div", { class: `ac-name${a.known ? "" : " ac-name--unknown"}`, text: customerName(a) }),
       el("div", { class: "ac-sub", text: carLine(a) })),
-    el("div", { class: "ac-side" }, tierChip(a), el("span", { class: "ac-time", text: DG.relTime(a.captured_at) })));
+    el("div", { class: "ac-side" }, tierChip(a), el("span", { class: "ac-time", text: DG.relTime(a.captured_at) })),
+    el("div", { class: "ac-ack" }, ackControl(a, "s")));
   }
 
   function render() {
@@ -110,6 +180,7 @@
     document.querySelector("[data-slot=count-all]").textContent = String(list.length);
     document.querySelector("[data-slot=count-known]").textContent = String(known);
     document.querySelector("[data-slot=count-new]").textContent = String(list.length - known);
+    document.querySelector("[data-slot=count-waiting]").textContent = String(list.filter((a) => !ackOf(a)).length);
   }
 
   function onMessage(msg) {
@@ -127,6 +198,9 @@
         const key = a.known ? DG.tierKey(a.policy) : "unknown";
         DG.Chime.play(key === "expired" || key === "30");
       }
+      render();
+    } else if (msg.type === "ack" && msg.data) {
+      remember(msg.data);
       render();
     }
   }

@@ -1,21 +1,57 @@
-/* Waiting-area kiosk: an attract loop, interrupted for ~25 s by content for the arriving car.
- * It only ever receives the kiosk payload (masked plate, model, content keys): nothing personal. */
+/* Waiting-area kiosk: an attract loop, interrupted for a while by content for the arriving car.
+ * It only ever receives the kiosk payload (masked plate, region, model, content keys): nothing
+ * personal. The one exception is a greeting by name, shown only when the payload itself says the
+ * customer consented (consent_greeting === true). Landscape and portrait screens: kiosk.css. */
 (function () {
   "use strict";
   const { el } = DG;
   const SLIDE_MS = 9000;
-  const WELCOME_MS = 25000;
-  const token = new URLSearchParams(window.location.search).get("token") || "";
+  const params = new URLSearchParams(window.location.search);
+  const token = params.get("token") || "";
+  // how long an arrival stays before the loop resumes; ?welcome_s= for trials and tests (3 s to 10 min)
+  const WELCOME_MS = Math.min(600, Math.max(3, Number(params.get("welcome_s")) || 25)) * 1000;
+  const EXTRAS_REFRESH_MS = 3600 * 1000;
   let catalog = { packages: [], seasonal_offer: "value_services" };
+  let extras = { self_service_url: null, region_claims: {} };
   let slideIndex = 0;
   let slideTimer = null;
   let welcomeTimer = null;
   let current = null; // kiosk payload being shown
   const seen = new Set();
 
+  /** The self-service QR code, drawn on a canvas by the vendored qrcode-generator (no network). */
+  function qrCode(url, px) {
+    const qr = qrcode(0, "M");
+    qr.addData(url);
+    qr.make();
+    const quiet = 4; // modules of white border the standard asks for
+    const n = qr.getModuleCount() + quiet * 2;
+    const scale = Math.max(2, Math.floor(px / n));
+    const canvas = el("canvas", { class: "qr", width: n * scale, height: n * scale, role: "img",
+      "aria-label": I18N.t("kiosk.qr.alt"), dataset: { url } });
+    const g = canvas.getContext("2d");
+    g.fillStyle = "#fff";
+    g.fillRect(0, 0, canvas.width, canvas.height);
+    g.fillStyle = "#000";
+    for (let r = 0; r < n - quiet * 2; r += 1) {
+      for (let c = 0; c < n - quiet * 2; c += 1) {
+        if (qr.isDark(r, c)) g.fillRect((c + quiet) * scale, (r + quiet) * scale, scale, scale);
+      }
+    }
+    return canvas;
+  }
+
+  function selfService(px) {
+    const url = extras.self_service_url;
+    return el("section", { class: "k-panel self", dataset: { slot: "self-service" } },
+      el("h2", { text: I18N.t("kiosk.selfservice") }),
+      url ? el("div", { class: "self__qr" }, qrCode(url, px), el("p", { text: I18N.t("kiosk.qr.scan") }))
+        : el("p", { text: I18N.t("kiosk.selfservice.sub") }));
+  }
+
   function slides() {
     const offer = catalog.seasonal_offer;
-    return [
+    const list = [
       () => el("div", { class: "slide" },
         el("div", { class: "slide__kicker", text: I18N.t("kiosk.welcome") }),
         el("h1", { class: "slide__title", text: I18N.t("attract.gifts") }),
@@ -35,11 +71,19 @@
         el("p", { class: "slide__sub", text: I18N.t("attract.daily.sub") }),
         el("p", { class: "slide__sub", text: I18N.t("kiosk.selfservice.sub") })),
     ];
+    if (extras.self_service_url) {
+      list.push(() => el("div", { class: "slide slide--qr" },
+        el("div", { class: "slide__kicker", text: I18N.t("kiosk.selfservice") }),
+        el("h1", { class: "slide__title", text: I18N.t("kiosk.qr.title") }),
+        el("p", { class: "slide__sub", text: I18N.t("kiosk.selfservice.sub") }),
+        qrCode(extras.self_service_url, 360)));
+    }
+    return list;
   }
 
   function packageTable(recommended) {
     return el("div", { class: "pkg-table" }, catalog.packages.map((p) => el("div", {
-      class: `pkg${p.key === recommended ? " pkg--rec" : ""}`,
+      class: `pkg${p.key === recommended ? " pkg--rec" : ""}`, dataset: { package: p.key },
     },
     p.key === recommended ? el("span", { class: "chip chip--tier tier-none pkg__rec", text: I18N.t("kiosk.recommended") }) : null,
     el("h3", { text: I18N.pick(p) }),
@@ -61,36 +105,53 @@
   function startLoop() {
     clearInterval(slideTimer);
     showSlide();
-    slideTimer = setInterval(() => { slideIndex += 1; showSlide(); }, SLIDE_MS);
+    slideTimer = setInterval(() => { if (!current) { slideIndex += 1; showSlide(); } }, SLIDE_MS);
+  }
+
+  /** "Welcome", or "王先生，欢迎光临" when — and only when — the payload says the customer consented. */
+  function greeting(k) {
+    const name = k.consent_greeting === true && k.greeting
+      ? (typeof k.greeting === "string" ? k.greeting : I18N.pick(k.greeting)) : "";
+    return name ? I18N.t("kiosk.welcome.name", { name }) : I18N.t("kiosk.welcome");
+  }
+
+  function regionPanel(k) {
+    const mix = k.region && extras.region_claims[k.region];
+    if (!mix) return null;
+    return el("section", { class: "k-panel region", dataset: { slot: "region" } },
+      el("h2", { text: I18N.t("kiosk.region", { region: k.region }) }),
+      el("ol", { class: "bars" }, mix.top.map((t) => el("li", {},
+        el("span", { class: "bars__t", text: I18N.t(`claim.${t.type}`) }),
+        el("span", { class: "bars__bar" }, el("i", { dataset: { share: String(t.share) } })),
+        el("span", { class: "bars__n", text: `${Math.round(t.share * 100)}%` })))),
+      el("p", { class: "faint", text: I18N.t("kiosk.region.note", { n: mix.claims }) }));
   }
 
   function welcome(k) {
     const topics = k.content.claim_topics.length ? k.content.claim_topics : ["scratch", "glass", "rear_end"];
     const model = k.model ? `${k.brand} ${k.model}` : null;
-    const pkg = catalog.packages.find((p) => p.key === k.content.package);
-    return el("article", { class: "arrival-card welcome__card", dataset: { plate: k.masked_plate, eventId: k.event_id } },
+    const card = el("article", { class: "arrival-card welcome__card", dataset: { plate: k.masked_plate, eventId: k.event_id } },
       el("div", { class: "welcome__head" },
         DG.plateBadge(k.masked_plate, k.plate_color, null, "xl"),
         el("div", {},
-          el("h1", { class: "welcome__title", text: I18N.t("kiosk.welcome") }),
+          el("h1", { class: "welcome__title", text: greeting(k) }),
           el("p", { class: "welcome__sub", text: I18N.t("kiosk.welcome.sub") })),
         model ? el("div", { class: "welcome__car" }, el("b", { text: model })) : null),
-      el("section", { class: "k-panel" },
+      el("section", { class: "k-panel claims-panel" },
         el("h2", { text: model ? I18N.t("kiosk.claims.title", { model }) : I18N.t("kiosk.claims.generic") }),
         el("ol", { class: "claims" }, topics.map((t, i) => el("li", {},
           el("span", { class: "claims__n", text: String(i + 1) }),
           el("span", { class: "claims__t", text: I18N.t(`claim.${t}`) }),
           el("span", { class: "claims__d", text: I18N.t(`claimtip.${t}`) }))))),
-      el("div", { class: "welcome__side" },
+      el("div", { class: "welcome__mid" },
+        regionPanel(k),
         el("section", { class: "k-panel offer" },
           el("h2", { text: I18N.t(`offer.${k.content.seasonal_offer}`) }),
-          el("p", { text: I18N.t(`offer.${k.content.seasonal_offer}.sub`) })),
-        pkg ? el("section", { class: "k-panel" },
-          el("h2", { text: `${I18N.t("kiosk.recommended")} · ${I18N.pick(pkg)}` }),
-          el("div", { class: "rec-covers" }, pkg.coverages.map((c) => el("span", { class: "chip", text: I18N.t(`cover.${c}`) })))) : null,
-        el("section", { class: "k-panel self" },
-          el("h2", { text: I18N.t("kiosk.selfservice") }),
-          el("p", { text: I18N.t("kiosk.selfservice.sub") }))));
+          el("p", { text: I18N.t(`offer.${k.content.seasonal_offer}.sub`) }))),
+      selfService(220),
+      el("section", { class: "welcome__pkgs" }, packageTable(k.content.package)));
+    card.querySelectorAll(".bars__bar i").forEach((bar) => { bar.style.width = `${Number(bar.dataset.share) * 100}%`; });
+    return card;
   }
 
   function render() {
@@ -125,11 +186,19 @@
     }
   }
 
+  async function loadExtras() {
+    const res = await DG.api(`/api/v1/kiosk/extras?token=${encodeURIComponent(token)}`).catch(() => null);
+    if (res && res.ok) extras = res.body;
+  }
+
   document.addEventListener("DOMContentLoaded", async () => {
     DG.startClock(document.querySelector("[data-slot=clock]"));
-    const res = await DG.api(`/api/v1/kiosk/catalog?token=${encodeURIComponent(token)}`).catch(() => null);
+    const [res] = await Promise.all([
+      DG.api(`/api/v1/kiosk/catalog?token=${encodeURIComponent(token)}`).catch(() => null), loadExtras()]);
     if (res && res.ok) catalog = res.body;
+    if (window.qrcode && qrcode.stringToBytesFuncs) qrcode.stringToBytes = qrcode.stringToBytesFuncs["UTF-8"];
     startLoop();
+    setInterval(loadExtras, EXTRAS_REFRESH_MS);
     const setState = DG.connectionIndicator(document.querySelector("[data-slot=conn]"));
     new DG.LiveSocket(`/ws/kiosk?token=${encodeURIComponent(token)}`, { onMessage, onState: setState });
     I18N.onChange(render);

@@ -1,0 +1,142 @@
+"""The manager dashboard in a real browser: the figures the server computed are the ones drawn, every
+chart is a live Chart.js chart, the CSV buttons download Excel-ready files in the page's language,
+and only managers and admins get in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time
+from pathlib import Path
+from time import monotonic, sleep
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import create_engine
+from sqlmodel import Session, col, func, select
+
+from server.models import Arrival
+
+from .harness import (
+    UI_TIMEOUT_MS,
+    Car,
+    LiveServer,
+    NewContext,
+    PageWatch,
+    Publish,
+    log_in,
+    set_lang,
+)
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=UI_TIMEOUT_MS)
+TZ = ZoneInfo("Asia/Shanghai")
+TABLES = ["renewal_weekly", "arrivals_daily", "conversion_segment", "conversion_channel", "conversion_model",
+          "lapse_reasons", "lost_destination"]  # fmt: skip
+
+
+def _arrivals_today(server: LiveServer) -> tuple[int, int]:
+    """(all, matched) alerted arrivals of today, counted straight from the table."""
+    start = datetime.combine(datetime.now(TZ).date(), time.min, tzinfo=TZ)
+    engine = create_engine(server.db_url)
+    try:
+        with Session(engine) as s:
+            base = (
+                select(func.count())
+                .select_from(Arrival)
+                .where(col(Arrival.captured_at) >= start, col(Arrival.alerted).is_(True))
+            )
+            return s.exec(base).one(), s.exec(base.where(col(Arrival.vehicle_id).is_not(None))).one()
+    finally:
+        engine.dispose()
+
+
+def _chart_data(page: Page, key: str) -> dict:
+    return page.evaluate(
+        """key => { const c = Chart.getChart(document.querySelector(`[data-table=${key}] canvas`));
+        return { type: c.config.type, labels: c.data.labels, sets: c.data.datasets.map(d => [d.label, d.data]) }; }""",
+        key,
+    )
+
+
+def _open_dashboard(page: Page, server: LiveServer, weeks: int = 26) -> dict:
+    """Log in as the manager, pick the period, wait for the drawing; returns the API's figures."""
+    log_in(page, server, "manager", "/dashboard")
+    with page.expect_response(lambda r: f"/api/v1/dashboard?weeks={weeks}" in r.url) as res:
+        page.select_option("[data-slot=weeks]", str(weeks))
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    return res.value.json()
+
+
+def test_dashboard_draws_the_servers_figures(
+    live_server: LiveServer,
+    new_context: NewContext,
+    publish: Publish,
+    next_car: Callable[[], Car],
+    next_stranger: Callable[[], str],
+) -> None:
+    car = next_car()
+    publish(car.plate, car.plate_type)
+    publish(next_stranger())
+    page = new_context().new_page()
+    watch = PageWatch().attach(page)
+    deadline = monotonic() + UI_TIMEOUT_MS / 1000
+    while (counts := _arrivals_today(live_server))[0] < 2 and monotonic() < deadline:
+        sleep(0.1)  # the server stores both arrivals before the dashboard counts them
+    expected_all, expected_matched = counts
+    body = _open_dashboard(page, live_server)
+
+    assert [c.get_attribute("data-table") for c in page.locator(".dash-card").all()] == TABLES
+    summary = body["summary"]
+    rate = f"{summary['renewal_rate'] * 100:.1f}%"
+    expect(page.locator("[data-kpi=rate] .kpi__v")).to_have_text(rate)
+    expect(page.locator("[data-kpi=due] .kpi__v")).to_have_text(str(summary["due"]))
+    # today's arrivals row agrees with the arrival table itself
+    today = page.locator("[data-table=arrivals_daily] tbody tr").last
+    expect(today.locator("td").nth(1)).to_have_text(str(expected_all))
+    expect(today.locator("td").nth(2)).to_have_text(str(expected_matched))
+    expect(today.locator("td").nth(4)).to_have_text(f"{expected_matched / expected_all * 100:.1f}%")
+
+    segment = _chart_data(page, "conversion_segment")
+    table = next(t for t in body["tables"] if t["key"] == "conversion_segment")
+    assert segment["type"] == "bar"
+    assert segment["labels"] == [r[0]["zh"] for r in table["rows"]]
+    assert segment["sets"][0][1] == [r[3] for r in table["rows"]]
+    weekly = _chart_data(page, "renewal_weekly")
+    assert weekly["type"] == "line" and weekly["sets"][0][0] == "全店"
+    assert len(weekly["labels"]) == 26
+    expect(page.locator("[data-slot=notes] li")).to_have_count(len(body["footnotes"]))
+    expect(page.locator("[data-slot=notes]")).to_contain_text("续保率 = 续保台数 / 到期台数")
+
+    set_lang(page, "en")  # charts and tables are redrawn in English
+    expect(page.locator("[data-table=renewal_weekly] h2")).to_have_text("Weekly renewal rate by advisor")
+    assert _chart_data(page, "renewal_weekly")["sets"][0][0] == "Whole dealership"
+    expect(page.locator("[data-kpi=rate] .kpi__l")).to_have_text("Renewal rate")
+    assert watch.problems == [], "\n".join(watch.problems)
+
+
+def test_csv_buttons_download_excel_ready_files(live_server: LiveServer, new_context: NewContext) -> None:
+    page = new_context().new_page()
+    _open_dashboard(page, live_server, weeks=12)
+    button = page.locator("[data-table=conversion_channel] [data-action=csv]")
+    with page.expect_download() as dl:
+        button.click()
+    raw = Path(dl.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "no UTF-8 BOM: Excel would garble the Chinese"
+    assert raw.decode("utf-8-sig").splitlines()[0] == "原渠道,到期台数,续保台数,续保率"
+    assert dl.value.suggested_filename.startswith("dealergate-conversion_channel-")
+
+    set_lang(page, "en")
+    with page.expect_download() as dl:
+        page.locator("[data-table=conversion_channel] [data-action=csv]").click()
+    assert Path(dl.value.path()).read_bytes().decode("utf-8-sig").splitlines()[0] == (
+        "Previous channel,Due,Renewed,Renewal rate"
+    )
+
+
+def test_dashboard_is_for_managers_only(live_server: LiveServer, new_context: NewContext) -> None:
+    page = new_context().new_page()
+    log_in(page, live_server, "receptionist", "/frontdesk")
+    page.goto(live_server.url("/dashboard"))
+    expect(page).to_have_url(live_server.url("/login?next=/dashboard&denied=1"))
+    assert page.request.get(live_server.url("/api/v1/dashboard")).status == 403
