@@ -87,6 +87,7 @@ def _banner(base: str, mqtt_url: str) -> str:
   前台接待 Front desk   {base}/frontdesk
   等候区屏 Kiosk        {base}/kiosk
   顾问平板 Advisor      {base}/advisor
+  经理看板 Dashboard    {base}/dashboard
   健康检查 Health       {base}/healthz
   MQTT broker           {mqtt_url}
   演示账号 Demo logins:

@@ -41,7 +41,7 @@ class Me(BaseModel):
 _HOME = {
     Role.RECEPTIONIST: "/frontdesk",
     Role.ADVISOR: "/advisor",
-    Role.MANAGER: "/frontdesk",
+    Role.MANAGER: "/dashboard",
     Role.ADMIN: "/frontdesk",
 }
 """Screen each role lands on after login."""

@@ -1,5 +1,7 @@
-"""Browser fixtures: one real server process, one Debian chromium and one MQTT publisher per test session
-(shared by every browser test module: starting them is most of the cost).
+"""Browser fixtures: one real server process, one Debian chromium and one MQTT publisher per run of the browser tests
+(shared by every browser test module: starting them is most of the cost). Package scope, not
+session: Playwright's sync API keeps an event loop running in the main thread while it is open, which
+would break later tests that call asyncio.run().
 
 Arrivals come in as real `ArrivalEvent` payloads over MQTT, as an edge sends them. Playwright's own
 browser downloads are never used (this machine, CI included, has no internet): chromium comes from
@@ -33,7 +35,7 @@ from .harness import (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(
     tmp_path_factory: pytest.TempPathFactory, mqtt_broker: EmbeddedBroker
 ) -> Iterator[LiveServer]:
@@ -53,7 +55,7 @@ def live_server(
         yield LiveServer(server.base, site, db_url, server.log_path)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def next_car(live_server: LiveServer) -> Callable[[], Car]:
     """A demo car not yet driven through the gate in this session (a repeat would fall in the dwell window).
 
@@ -64,14 +66,14 @@ def next_car(live_server: LiveServer) -> Callable[[], Car]:
     return lambda: next(unused)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def next_stranger() -> Callable[[], str]:
     """A plate on no customer's car, new in this session (UNKNOWN_PLATE is test_browser_screens' own)."""
     numbers = iter(range(10, 100))
     return lambda: f"粤BZZZ{next(numbers)}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def publish(live_server: LiveServer, mqtt_broker: EmbeddedBroker) -> Iterator[Publish]:
     """Publish an arrival the way an edge does (paho, QoS 1, the contract's topic); returns the event."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"browser-edge-{uuid.uuid4().hex[:8]}")
@@ -99,13 +101,13 @@ def publish(live_server: LiveServer, mqtt_broker: EmbeddedBroker) -> Iterator[Pu
     client.disconnect()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     """Debian's chromium, headless; missing chromium is a set-up error, not a reason to skip."""
     if not CHROMIUM.exists():
