@@ -291,8 +291,9 @@ def kiosk_payload(
     today: date,
     tz: ZoneInfo,
 ) -> dict[str, Any]:
-    """Public: nothing here may identify a person (no name, phone, full plate, crop or customer id)."""
-    return {
+    """Public: nothing here may identify a person (no name, phone, full plate, crop or customer id) —
+    except the honorific greeting (王先生) of a customer who agreed to be greeted by name."""
+    payload: dict[str, Any] = {
         "event_id": arrival.event_id,
         "captured_at": arrival.captured_at.astimezone(tz).isoformat(timespec="milliseconds"),
         "masked_plate": mask_plate(arrival.plate),
@@ -306,6 +307,12 @@ def kiosk_payload(
             "package": package or "comprehensive",
         },
     }
+    customer = file.customer if file else None
+    if customer is not None and customer.consent_greeting:
+        name = honorific(customer)
+        payload["consent_greeting"] = True
+        payload["greeting"] = {"zh": name, "en": name}  # the screen wraps it: 王先生，欢迎光临 / Welcome, 王先生
+    return payload
 
 
 def _desk_extras(session: Session, file: VehicleFile, today: date, tz: ZoneInfo) -> dict[str, Any]:

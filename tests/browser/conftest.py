@@ -56,14 +56,18 @@ def live_server(
 
 
 @pytest.fixture(scope="package")
-def next_car(live_server: LiveServer) -> Callable[[], Car]:
-    """A demo car not yet driven through the gate in this session (a repeat would fall in the dwell window).
+def next_car(live_server: LiveServer) -> Callable[..., Car]:
+    """A demo car not yet driven through the gate in this run (a repeat would fall in the dwell window),
+    by default one whose owner did not consent to be greeted by name (`next_car(consent=True)`: one who did).
 
     Only owners whose gender is on file: their honorific (王先生) differs from their name, so a
     screen that shows the name where it should show the honorific is caught.
     """
-    unused = iter([car for car in live_server.cars() if car.honorific != car.name])
-    return lambda: next(unused)
+    pools = {
+        consent: iter([c for c in live_server.cars() if c.honorific != c.name and c.consent_greeting is consent])
+        for consent in (False, True)
+    }
+    return lambda consent=False: next(pools[consent])
 
 
 @pytest.fixture(scope="package")

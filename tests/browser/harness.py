@@ -48,6 +48,7 @@ class Car:
     name: str
     honorific: str
     phone: str
+    consent_greeting: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,16 @@ class LiveServer:
                     .order_by(Vehicle.id)
                 ).all()
                 return [
-                    Car(v.plate, PlateType(v.plate_type), v.brand, v.model, c.name, honorific(c), c.phone)
+                    Car(
+                        v.plate,
+                        PlateType(v.plate_type),
+                        v.brand,
+                        v.model,
+                        c.name,
+                        honorific(c),
+                        c.phone,
+                        c.consent_greeting,
+                    )
                     for v, c in rows
                 ]
         finally:

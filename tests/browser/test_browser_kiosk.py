@@ -156,3 +156,19 @@ def test_greeting_by_name_only_with_consent(live_server: LiveServer, new_context
     expect(title).to_have_text("王先生，欢迎光临")
     page.click(".lang-switch button[data-lang='en']")
     expect(title).to_have_text("Welcome, Mr Wang")
+
+
+def test_a_consenting_customer_is_greeted_by_honorific_only(
+    live_server: LiveServer, new_context: NewContext, publish: Publish, next_car: Callable[..., Car]
+) -> None:
+    """End to end through the server: consent on file -> 王先生 on the kiosk, still no full name,
+    phone or full plate anywhere in the page or on its socket."""
+    page = new_context(DESKTOP).new_page()
+    frames = collect_ws_frames(page)
+    _open_kiosk(page, live_server, welcome_s=60)
+    car = next_car(consent=True)
+    publish(car.plate, car.plate_type)
+    expect(page.locator(".welcome__title")).to_have_text(f"{car.honorific}，欢迎光临")
+    html = page.content()
+    for secret in (car.name, car.phone, car.plate):
+        assert secret not in html and not any(secret in f for f in frames), secret
