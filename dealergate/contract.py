@@ -41,9 +41,17 @@ class PlateBox(BaseModel):
     y2: int = Field(ge=0)
 
 
+EventKind = Literal["arrival", "departure"]
+"""Which way the car crossed the gate line: in (`arrival`, alerts the screens) or out (`departure`,
+recorded for dwell time only). Edges without a gate line send only `arrival`."""
+
+
 class ArrivalEvent(BaseModel):
     """A car seen at the gate: one event per car, identified by `event_id`.
 
+    The edge publishes as soon as the read is confident (`revision` 0) and publishes the same
+    `event_id` again with a higher `revision` when later frames give a clearly better read; the
+    server keeps the highest revision and ignores older or repeated ones.
     `crop_ref` names the plate crop kept on the edge (`<camera>/<YYYY-MM-DD>/<event_id>.jpg`);
     `crop_jpeg_b64` optionally carries the crop itself (≤ 64 KiB) so screens can show it at once.
     """
@@ -52,7 +60,12 @@ class ArrivalEvent(BaseModel):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
-    kind: Literal["arrival"] = "arrival"
+    kind: EventKind = "arrival"
+    revision: int = Field(
+        default=0,
+        ge=0,
+        description="0 for the first publication of `event_id`, +1 for each correction of it",
+    )
     site: Slug
     camera: Slug
     plate: str = Field(description="plate text without separator, e.g. 京A12345")
@@ -93,8 +106,13 @@ class ArrivalEvent(BaseModel):
         return arrival_topic(self.site, self.camera)
 
     def to_payload(self) -> bytes:
-        """UTF-8 JSON bytes as published (Chinese kept readable, not \\u-escaped)."""
-        return self.model_dump_json(exclude_none=True).encode("utf-8")
+        """UTF-8 JSON bytes as published (Chinese kept readable, not \\u-escaped).
+
+        `revision` 0 is left out, so a first publication is byte-for-byte what a server that
+        predates revisions (unknown fields rejected) accepts.
+        """
+        exclude = {"revision"} if self.revision == 0 else None
+        return self.model_dump_json(exclude_none=True, exclude=exclude).encode("utf-8")
 
     @classmethod
     def from_payload(cls, payload: bytes | str) -> "ArrivalEvent":

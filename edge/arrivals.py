@@ -1,12 +1,16 @@
-"""One arrival per car: group a car's reads over consecutive frames, vote, publish once.
+"""One arrival per car: group a car's reads over consecutive frames, vote, publish early, correct.
 
 A car at the gate is read on dozens of frames, some of them wrong by a character (motion blur,
 a glint). Reads of consecutive frames that overlap in the image or agree in text form a track;
-each track votes character by character, weighted by the OCR's confidence, and yields exactly one
-`ArrivalEvent` as soon as enough consistent, confident reads agree — or, for a car that passed
-quickly, when its track ends with enough evidence. A plate published recently is not published
-again until it has been out of sight for the cooldown (a car waiting at the barrier, or turning in
-the yard, is still one arrival).
+each track votes character by character, weighted by the OCR's confidence, over its confident
+reads, and yields one `ArrivalEvent` as soon as the read is confident (by default the first
+grammar-valid read at `min_confidence`) — or, for a car that passed quickly, when its track ends
+with enough evidence. The screens should know within a frame or two of the first good read, so the first
+publication does not wait for the whole vote; when later frames settle on a clearly better read,
+the same `event_id` is published again with the next `revision`. A plate published recently is
+not published again until it has been out of sight for the cooldown (a car waiting at the
+barrier, or turning in the yard, is still one arrival). With a gate line (`edge.direction`), a
+track that crosses it outwards is a departure.
 
 Pure logic on (frame time, plate results): no clock, no I/O, so it is tested without video.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +31,7 @@ import numpy as np
 from dealergate.contract import ArrivalEvent, PlateBox
 from dealergate.plates import PLATE_COLORS, PlateColor, PlateType, is_valid_plate
 from edge.config import EdgeSettings
+from edge.direction import GateLine, Passage
 from edge.layout import plate_type_of
 from edge.types import PlateResult
 
@@ -35,6 +41,8 @@ MAX_READS_PER_TRACK = 60
 """A parked car keeps being read; older reads stop adding evidence after this many."""
 MAX_TRACKS = 16
 """More simultaneous tracks than a gate ever sees: the oldest is dropped beyond this."""
+MAX_REVISIONS = 3
+"""Corrections of one event at most: a car read two ways in turn must not flood the screens."""
 _NEAR_SIMILARITY = 0.7
 """A read close to a track joins it when at most two of seven characters differ; the next car in
 the lane (often the same province and letter, sometimes the same digits) differs in more."""
@@ -46,11 +54,18 @@ while the car moved a long way)."""
 @dataclass(frozen=True)
 class Arrival:
     """A decided arrival: the event to publish, the plate crop it was read from, and the frame
-    time at which the vote was decided (`decided_at - event.captured_at` is the voting delay)."""
+    time at which the vote was decided (`decided_at - event.captured_at` is the voting delay).
+
+    `readable_at` is the frame time of the car's first grammar-valid read at `min_confidence`:
+    the first frame the plate could be read, as opposed to `captured_at`, the first frame it was
+    read at all (often a far-away guess). `decided_at - readable_at` is what the tracker itself
+    adds to the latency.
+    """
 
     event: ArrivalEvent
     decided_at: datetime
     crop: np.ndarray | None = field(default=None, compare=False, repr=False)
+    readable_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -141,24 +156,43 @@ class _Track:
     first_seen: datetime
     last_seen: datetime
     results: list[PlateResult] = field(default_factory=list)
+    passage: Passage = field(default_factory=Passage)
     plate: str | None = None  # set once decided: published, or suppressed by the cooldown
+    kind: str = "arrival"  # what it was decided as
+    event: ArrivalEvent | None = None  # the latest publication (None when suppressed)
+    previous_seen: datetime | None = None  # the cooldown entry this track's plate replaced
+    readable_at: datetime | None = None  # first grammar-valid read at min_confidence
 
     @property
     def last_box(self) -> tuple[int, int, int, int]:
         return self.results[-1].detection.box
 
-    def add(self, at: datetime, result: PlateResult) -> None:
+    def add(self, at: datetime, result: PlateResult, distance: float | None) -> None:
         self.results.append(result)
         self.last_seen = at
+        if distance is not None:
+            self.passage.add(distance)
         if len(self.results) > MAX_READS_PER_TRACK:
             del self.results[0]
 
     def consensus(self, min_confidence: float = 0.0) -> Vote:
-        return vote(self.results, min_confidence)
+        """The vote of the reads at `min_confidence` or above (all reads when none is): a
+        far-away guess neither decides the plate nor dilutes a sure read's confidence."""
+        sure = [r for r in self.results if r.read.confidence >= min_confidence] if min_confidence > 0 else []
+        return vote(sure or self.results, min_confidence)
 
 
 class ArrivalTracker:
-    """Turns per-frame plate reads into one `Arrival` per car."""
+    """Turns per-frame plate reads into one `Arrival` per car, plus corrections of it.
+
+    A car is published (revision 0) as soon as `early_reads` confident reads (1 by default: the
+    first) agree on a grammar-valid plate, or one read is sure of every character; that keeps the
+    screens within a frame of the first good read.
+    Later frames keep voting, and when they settle on a different plate (`min_reads` reads of it)
+    or lift a shaky publication above `min_confidence`, the same `event_id` is published again
+    with the next revision. With a `gate_line`, a car heading out is held until it crosses and
+    then published as a departure.
+    """
 
     def __init__(
         self,
@@ -167,37 +201,54 @@ class ArrivalTracker:
         *,
         min_reads: int = 3,
         min_confidence: float = 0.8,
+        early_reads: int = 1,
+        sure_confidence: float = 0.95,
         track_gap_s: float = 1.5,
         cooldown_s: float = 600.0,
+        gate_line: GateLine | None = None,
     ) -> None:
         self.site, self.camera = site, camera
         self.min_reads = min_reads
+        self.early_reads = min(early_reads, min_reads)
         self.end_min_reads = max(1, math.ceil(min_reads / 2))
         self.min_confidence = min_confidence
+        self.sure_confidence = sure_confidence
         self.track_gap_s = track_gap_s
         self.cooldown_s = cooldown_s
+        self.gate_line = gate_line
         self._tracks: list[_Track] = []
         self._ids = itertools.count(1)
-        self._last_seen_plate: dict[str, datetime] = {}  # published plates, refreshed while in view
+        # (kind, plate) published, refreshed while in view: an arrival does not silence the departure
+        self._last_seen_plate: dict[tuple[str, str], datetime] = {}
         self.suppressed = 0
+        self.updates = 0
 
     @classmethod
     def from_settings(cls, settings: EdgeSettings) -> ArrivalTracker:
+        line = None
+        if settings.gate_line is not None and settings.gate_inside is not None:
+            line = GateLine(settings.gate_line[0], settings.gate_line[1], settings.gate_inside)
         return cls(
             settings.site,
             settings.camera,
             min_reads=settings.min_reads,
             min_confidence=settings.min_confidence,
+            early_reads=settings.early_reads,
+            sure_confidence=settings.sure_confidence,
             track_gap_s=settings.track_gap_s,
             cooldown_s=settings.cooldown_s,
+            gate_line=line,
         )
 
     @property
     def active_tracks(self) -> int:
         return len(self._tracks)
 
-    def update(self, at: datetime, results: Sequence[PlateResult]) -> list[Arrival]:
-        """Feed one processed frame (its capture time and its reads, possibly none)."""
+    def update(
+        self, at: datetime, results: Sequence[PlateResult], frame_size: tuple[int, int] | None = None
+    ) -> list[Arrival]:
+        """Feed one processed frame (its capture time, its reads, possibly none, and its
+        (width, height) in pixels, which the gate line needs to place the plates)."""
         arrivals = self._expire(at)
         for track, result in self._assign(results):
             if track is None:
@@ -206,14 +257,29 @@ class ArrivalTracker:
                 if len(self._tracks) > MAX_TRACKS:
                     self._tracks.sort(key=lambda t: t.last_seen)
                     arrivals += self._close(self._tracks.pop(0))
-            track.add(at, result)
+            distance = None
+            if self.gate_line is not None and frame_size is not None:
+                distance = self.gate_line.distance_of_box(result.detection.box, frame_size)
+            track.add(at, result, distance)
+            if (
+                track.readable_at is None
+                and result.read.confidence >= self.min_confidence
+                and is_valid_plate(result.read.text)
+            ):
+                track.readable_at = at
             if track.plate is not None:
-                if track.plate in self._last_seen_plate:
-                    self._last_seen_plate[track.plate] = at  # still in view: the cooldown restarts
+                key = (track.kind, track.plate)
+                if key in self._last_seen_plate:
+                    self._last_seen_plate[key] = at  # still in view: the cooldown restarts
+                if track.event is not None:
+                    arrivals += self._revise(track, at)
+                continue
+            direction = track.passage.direction()
+            if direction == "hold":
                 continue
             consensus = track.consensus(self.min_confidence)
-            if consensus.support >= self.min_reads and is_valid_plate(consensus.text):
-                arrivals += self._decide(track, consensus, at)
+            if self._confident(track, consensus):
+                arrivals += self._decide(track, consensus, at, direction)
         return arrivals
 
     def finish(self) -> list[Arrival]:
@@ -225,6 +291,20 @@ class ArrivalTracker:
         return arrivals
 
     # -- internals ---------------------------------------------------------------------------------
+
+    def _confident(self, track: _Track, consensus: Vote) -> bool:
+        """Early enough to publish: `early_reads` confident reads of the voted plate, or one read
+        of it sure of every character (a close, sharp plate needs no second opinion)."""
+        if not is_valid_plate(consensus.text):
+            return False
+        if consensus.support >= self.early_reads:
+            return True
+        return any(
+            r.read.text == consensus.text
+            and len(r.read.char_confidences) == len(r.read.text)
+            and min(r.read.char_confidences) >= self.sure_confidence
+            for r in track.results
+        )
 
     def _expire(self, at: datetime) -> list[Arrival]:
         arrivals: list[Arrival] = []
@@ -246,7 +326,7 @@ class ArrivalTracker:
             return []
         consensus = track.consensus(self.min_confidence)
         if consensus.support >= self.end_min_reads and is_valid_plate(consensus.text):
-            return self._decide(track, consensus, track.last_seen)
+            return self._decide(track, consensus, track.last_seen, track.passage.final_kind())
         if consensus.text:
             log.debug(
                 "track %d ended without an arrival: %s conf=%.2f support=%d",
@@ -279,17 +359,83 @@ class ArrivalTracker:
                 taken_t.add(ti)
         return [(taken_r.get(ri), r) for ri, r in enumerate(results)]
 
-    def _decide(self, track: _Track, consensus: Vote, at: datetime) -> list[Arrival]:
-        track.plate = consensus.text
-        seen = self._last_seen_plate.get(consensus.text)
-        self._last_seen_plate[consensus.text] = at
+    def _decide(self, track: _Track, consensus: Vote, at: datetime, kind: str) -> list[Arrival]:
+        track.plate, track.kind = consensus.text, kind
+        key = (kind, consensus.text)
+        seen = self._last_seen_plate.get(key)
+        self._last_seen_plate[key] = at
         if seen is not None and (at - seen).total_seconds() < self.cooldown_s:
             self.suppressed += 1
-            log.info("plate %s seen again within the cooldown: not published again", consensus.text)
+            log.info(
+                "plate %s seen again within the cooldown: not published again (%s)", consensus.text, kind
+            )
             return []
-        return [self._arrival(track, consensus, at)]
+        track.previous_seen = seen
+        arrival = self._arrival(track, consensus, at, kind, revision=0, event_id=None)
+        track.event = arrival.event
+        return [arrival]
 
-    def _arrival(self, track: _Track, consensus: Vote, decided_at: datetime) -> Arrival:
+    def _revise(self, track: _Track, at: datetime) -> list[Arrival]:
+        """Publish a correction when later reads clearly beat the published one.
+
+        Clearly: a different valid plate that `min_reads` confident reads say exactly and that
+        more reads back than the published text, or the same plate lifted from below
+        `min_confidence` to above it. At most `MAX_REVISIONS` corrections, so a car read two
+        ways in turn cannot flood the screens.
+        """
+        published = track.event
+        if published is None or published.revision >= MAX_REVISIONS:
+            return []
+        consensus = track.consensus(self.min_confidence)
+        if not is_valid_plate(consensus.text):
+            return []
+        if consensus.text != published.plate:
+            backing_old = sum(
+                1
+                for r in track.results
+                if r.read.text == published.plate and r.read.confidence >= self.min_confidence
+            )
+            if consensus.support < self.min_reads or consensus.support <= backing_old:
+                return []
+            self._move_cooldown(track, published.kind, published.plate, consensus.text, at)
+        elif not (published.confidence < self.min_confidence <= consensus.confidence):
+            return []
+        track.plate = consensus.text
+        arrival = self._arrival(
+            track, consensus, at, published.kind, revision=published.revision + 1, event_id=published.event_id
+        )
+        track.event = arrival.event
+        self.updates += 1
+        log.info(
+            "correcting event %s: %s → %s conf %.2f → %.2f (revision %d)",
+            published.event_id,
+            published.plate,
+            consensus.text,
+            published.confidence,
+            consensus.confidence,
+            arrival.event.revision,
+        )
+        return [arrival]
+
+    def _move_cooldown(self, track: _Track, kind: str, old: str, new: str, at: datetime) -> None:
+        """The misread plate gets back the cooldown it had; the corrected one starts its own."""
+        if track.previous_seen is None:
+            self._last_seen_plate.pop((kind, old), None)
+        else:
+            self._last_seen_plate[(kind, old)] = track.previous_seen
+        track.previous_seen = self._last_seen_plate.get((kind, new))
+        self._last_seen_plate[(kind, new)] = at
+
+    def _arrival(
+        self,
+        track: _Track,
+        consensus: Vote,
+        decided_at: datetime,
+        kind: str,
+        *,
+        revision: int,
+        event_id: uuid.UUID | None,
+    ) -> Arrival:
         agreeing = [r for r in track.results if r.read.text == consensus.text] or track.results
         best = max(agreeing, key=lambda r: (r.read.confidence, r.detection.score))
         color = _vote_color(track.results)
@@ -300,6 +446,9 @@ class ArrivalTracker:
             color = PLATE_COLORS[ptype]
         x1, y1, x2, y2 = best.detection.box
         event = ArrivalEvent(
+            event_id=event_id or uuid.uuid4(),
+            kind="departure" if kind == "departure" else "arrival",
+            revision=revision,
             site=self.site,
             camera=self.camera,
             plate=consensus.text,
@@ -310,7 +459,7 @@ class ArrivalTracker:
             captured_at=track.first_seen,
             box=PlateBox(x1=max(0, x1), y1=max(0, y1), x2=max(0, x2), y2=max(0, y2)),
         )
-        return Arrival(event, decided_at, best.crop)
+        return Arrival(event, decided_at, best.crop, track.readable_at)
 
 
 def _vote_color(results: Sequence[PlateResult]) -> PlateColor:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from dealergate.contract import Slug
+from edge.direction import GateLine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """Relative model and snapshot paths are resolved against the checkout, not the working directory,
@@ -139,8 +140,34 @@ class EdgeSettings(BaseSettings):
     min_reads: int = Field(
         default=3,
         ge=1,
-        description="Confident reads of exactly the voted plate needed before an arrival is published "
-        "(half as many, rounded up, when the car leaves view sooner).",
+        description="Confident reads of exactly a new text needed to correct a published arrival (an update "
+        "with a higher revision); a car that leaves view before its first publication needs half as many, "
+        "rounded up. Default 3.",
+    )
+    early_reads: int = Field(
+        default=1,
+        ge=1,
+        description="Confident reads (min_confidence) of exactly the voted plate that publish an arrival at "
+        "once (the first publication, revision 0); later reads may still correct it with an update. "
+        "Default 1: the first confident, grammar-valid read.",
+    )
+    sure_confidence: float = Field(
+        default=0.95,
+        ge=0.0,
+        le=1.0,
+        description="With early_reads above 1, a single grammar-valid read whose every character has at "
+        "least this confidence is still published at once; 1 turns that off. Default 0.95.",
+    )
+    gate_line: tuple[tuple[float, float], tuple[float, float]] | None = Field(
+        default=None,
+        description="Virtual gate line as two points [[x1, y1], [x2, y2]] in fractions of the frame, e.g. "
+        "[[0, 0.6], [1, 0.6]]; a car whose plate crosses it towards gate_inside is an arrival, the other way "
+        "a departure. Default: none (every car is an arrival).",
+    )
+    gate_inside: tuple[float, float] | None = Field(
+        default=None,
+        description="Any point [x, y] (fractions of the frame) on the dealership side of gate_line, e.g. "
+        "[0.5, 1] for the bottom of the picture. Required with gate_line.",
     )
     track_gap_s: float = Field(
         default=1.5,
@@ -206,6 +233,29 @@ class EdgeSettings(BaseSettings):
         if v is not None and not (0.0 <= v[0] < v[2] <= 1.0 and 0.0 <= v[1] < v[3] <= 1.0):
             raise ValueError("motion_roi must be [x1, y1, x2, y2] fractions with 0 ≤ x1 < x2 ≤ 1 and 0 ≤ y1 < y2 ≤ 1")
         return v
+
+    @field_validator("gate_line")
+    @classmethod
+    def _line_inside_frame(
+        cls, v: tuple[tuple[float, float], tuple[float, float]] | None
+    ) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        if v is not None:
+            if not all(0.0 <= c <= 1.0 for point in v for c in point):
+                raise ValueError("gate_line points must be fractions of the frame (0 to 1)")
+            if v[0] == v[1]:
+                raise ValueError("gate_line needs two different points")
+        return v
+
+    @model_validator(mode="after")
+    def _line_has_an_inside(self) -> EdgeSettings:
+        """The line alone does not say which way is in: both are set, or neither."""
+        if (self.gate_line is None) != (self.gate_inside is None):
+            raise ValueError(
+                "gate_line 与 gate_inside 须同时设置 / gate_line and gate_inside must be set together"
+            )
+        if self.gate_line is not None and self.gate_inside is not None:
+            GateLine(self.gate_line[0], self.gate_line[1], self.gate_inside)  # raises on a bad inside point
+        return self
 
     @property
     def ocr_model_path(self) -> Path:

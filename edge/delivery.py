@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from edge.outbox import Outbox
+from edge.outbox import Outbox, OutboxItem
 from edge.publish import MqttPublisher
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,8 @@ PRUNE_EVERY_S = 3600.0
 
 
 class OutboxCourier:
-    """Delivers an `Outbox` through an `MqttPublisher`; `on_delivered(event_id)` follows each PUBACK."""
+    """Delivers an `Outbox` through an `MqttPublisher`; `on_delivered(key)` follows each PUBACK
+    (`OutboxItem.key`: the event id for a first publication, `<event id>#<revision>` for a correction)."""
 
     def __init__(
         self,
@@ -41,7 +42,7 @@ class OutboxCourier:
         self.on_delivered = on_delivered
         self.max_in_flight = max_in_flight
         self.delivered = 0
-        self._in_flight: dict[int, str] = {}  # mid -> event id; touched by the courier thread only
+        self._in_flight: dict[int, OutboxItem] = {}  # mid -> row; touched by the courier thread only
         self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -89,24 +90,29 @@ class OutboxCourier:
                 mid = self._acks.get_nowait()
             except queue.Empty:
                 return
-            event_id = self._in_flight.pop(mid, None)
-            if event_id is None:
+            item = self._in_flight.pop(mid, None)
+            if item is None:
                 continue  # a status message, or an ack this courier did not wait for
-            if self.outbox.mark_delivered(event_id):
+            if self.outbox.mark_delivered(item.event_id, item.revision):
                 self.delivered += 1
                 if self.on_delivered is not None:
-                    self.on_delivered(event_id)
+                    self.on_delivered(item.key)
             with self._idle:
                 self._idle.notify_all()
 
     def _send_more(self) -> None:
         room = self.max_in_flight - len(self._in_flight)
-        for item in self.outbox.pending(room, exclude=set(self._in_flight.values())):
-            self.outbox.mark_sent(item.event_id)
-            mid = self.publisher.send(item.topic, item.payload, qos=1, label=item.event_id)
-            self._in_flight[mid] = item.event_id
+        for item in self.outbox.pending(room, exclude={i.key for i in self._in_flight.values()}):
+            self.outbox.mark_sent(item.event_id, item.revision)
+            mid = self.publisher.send(item.topic, item.payload, qos=1, label=item.key)
+            self._in_flight[mid] = item
             if item.attempts:
-                log.info("resending arrival event_id=%s (attempt %d)", item.event_id, item.attempts + 1)
+                log.info(
+                    "resending arrival event_id=%s revision=%d (attempt %d)",
+                    item.event_id,
+                    item.revision,
+                    item.attempts + 1,
+                )
 
     def drain(self, timeout_s: float) -> bool:
         """Wait until the outbox has nothing pending; False when `timeout_s` passes first."""

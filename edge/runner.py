@@ -49,6 +49,11 @@ class EdgeStats:
     frames_corrupt: int = 0
     reads: int = 0
     arrivals: int = 0
+    """First publications of cars driving in (revision 0)."""
+    departures: int = 0
+    """First publications of cars driving out across the gate line."""
+    updates: int = 0
+    """Corrections of an event already published (revision ≥ 1)."""
     suppressed: int = 0
     delivered: int = 0
     """Arrivals acknowledged by the broker during this run (earlier runs' leftovers included)."""
@@ -57,7 +62,9 @@ class EdgeStats:
     seconds: float = 0.0
     mean_frame_ms: float = 0.0
     arrival_latency_ms: list[float] = field(default_factory=list)
-    """First readable frame → broker PUBACK, per arrival of this run, in delivery order."""
+    """First read of the car → broker PUBACK, per arrival of this run, in delivery order."""
+    readable_latency_ms: list[float] = field(default_factory=list)
+    """First confident read of the car (the plate became readable) → broker PUBACK, likewise."""
 
 
 def run_edge(
@@ -153,7 +160,8 @@ def run_edge(
 
     def store(arrivals: list[Arrival], at: datetime, frame_started: float) -> None:
         """Snapshot each arrival and put it in the outbox; `at` is the deciding frame's capture
-        time and `frame_started` (perf_counter) when its processing began."""
+        time and `frame_started` (perf_counter) when its processing began. Latency is measured
+        for first publications only: a correction is not a new car."""
         for arrival in arrivals:
             event = arrival.event
             try:
@@ -161,21 +169,31 @@ def run_edge(
             except (OSError, ValueError) as exc:  # a full disk must not cost the arrival itself
                 log.warning("snapshot of %s not saved: %s", event.event_id, exc)
             since_first_read_s = max(0.0, (at - event.captured_at).total_seconds())
-            telemetry.arrival_stored(str(event.event_id), since_first_read_s, frame_started)
+            if event.revision == 0:
+                readable = arrival.readable_at or event.captured_at
+                since_readable_s = max(0.0, (at - readable).total_seconds())
+                telemetry.arrival_stored(str(event.event_id), since_first_read_s, frame_started, since_readable_s)
             try:
                 outbox.add(event)
                 courier.wake()
             except Exception:  # no disk for the outbox: still try the broker directly
                 log.exception("出站队列写入失败 / outbox write failed: publishing %s directly", event.event_id)
                 publisher.publish(event)
-            stats.arrivals += 1
+            if event.revision:
+                stats.updates += 1
+            elif event.kind == "departure":
+                stats.departures += 1
+            else:
+                stats.arrivals += 1
             latency_ms = (since_first_read_s + time.perf_counter() - frame_started) * 1000.0
             log.info(
-                "arrival plate=%s conf=%.3f type=%s color=%s latency_ms=%.0f event_id=%s",
+                "%s plate=%s conf=%.3f type=%s color=%s revision=%d latency_ms=%.0f event_id=%s",
+                event.kind,
                 event.plate,
                 event.confidence,
                 event.plate_type.value,
                 event.plate_color.value,
+                event.revision,
                 latency_ms,  # first readable frame → stored in the outbox (PUBACK follows)
                 event.event_id,
             )
@@ -193,7 +211,8 @@ def run_edge(
                 stats.frames_gated += not read
                 stats.frames_with_reads += bool(results)
                 stats.reads += len(results)
-                store(tracker.update(frame.captured_at, results), frame.captured_at, t0)
+                height, width = frame.image.shape[:2]
+                store(tracker.update(frame.captured_at, results, (width, height)), frame.captured_at, t0)
                 last_at = frame.captured_at
                 telemetry.frame(time.perf_counter() - t0, gated=not read)
             stats.frames_skipped_late = frames.stats.skipped_late
@@ -220,17 +239,20 @@ def run_edge(
         outbox.close()
         stats.suppressed = tracker.suppressed
         stats.arrival_latency_ms = list(telemetry.latencies_ms)
+        stats.readable_latency_ms = list(telemetry.readable_latencies_ms)
         stats.seconds = time.monotonic() - started
         stats.mean_frame_ms = telemetry.busy_total_s * 1000.0 / stats.frames if stats.frames else 0.0
         log.info(
-            "edge stop frames=%d gated=%d skipped_late=%d corrupt=%d reads=%d arrivals=%d suppressed=%d "
-            "delivered=%d unacknowledged=%d mean_frame_ms=%.1f seconds=%.1f",
+            "edge stop frames=%d gated=%d skipped_late=%d corrupt=%d reads=%d arrivals=%d departures=%d "
+            "updates=%d suppressed=%d delivered=%d unacknowledged=%d mean_frame_ms=%.1f seconds=%.1f",
             stats.frames,
             stats.frames_gated,
             stats.frames_skipped_late,
             stats.frames_corrupt,
             stats.reads,
             stats.arrivals,
+            stats.departures,
+            stats.updates,
             stats.suppressed,
             stats.delivered,
             stats.unacknowledged,

@@ -40,9 +40,11 @@ class Telemetry:
         self._frames = self._gated = 0
         self._busy_s = 0.0
         self._latencies: list[float] = []
-        self._awaiting: dict[str, float] = {}  # event id -> clock value its latency counts from
+        self._awaiting: dict[str, tuple[float, float]] = {}  # event id -> clock values: first read, readable
         self.latencies_ms: deque[float] = deque(maxlen=KEEP_LATENCIES)
         """The latest delivered arrivals' latencies, in delivery order."""
+        self.readable_latencies_ms: deque[float] = deque(maxlen=KEEP_LATENCIES)
+        """The same from the car's first confident read instead of its first read at all."""
         self.frames_total = 0
         self.gated_total = 0
         self.busy_total_s = 0.0
@@ -59,20 +61,31 @@ class Telemetry:
             self.gated_total += gated
             self.busy_total_s += busy_s
 
-    def arrival_stored(self, event_id: str, since_first_read_s: float, frame_started: float) -> None:
+    def arrival_stored(
+        self,
+        event_id: str,
+        since_first_read_s: float,
+        frame_started: float,
+        since_readable_s: float | None = None,
+    ) -> None:
         """An arrival entered the outbox: it was first read `since_first_read_s` (video time) before
-        the frame that decided it, whose processing began at `frame_started` (this clock)."""
+        the frame that decided it, whose processing began at `frame_started` (this clock), and
+        first read confidently `since_readable_s` before it (None: same as the first read)."""
+        readable = since_first_read_s if since_readable_s is None else since_readable_s
         with self._lock:
-            self._awaiting[event_id] = frame_started - since_first_read_s
+            self._awaiting[event_id] = (frame_started - since_first_read_s, frame_started - readable)
 
-    def arrival_delivered(self, event_id: str) -> float | None:
-        """The broker acknowledged the arrival; its latency in ms (None for one of an earlier run)."""
+    def arrival_delivered(self, key: str) -> float | None:
+        """The broker acknowledged an outbox row (`OutboxItem.key`); the arrival's latency in ms, or
+        None for a row of an earlier run or a correction (whose key is not a bare event id)."""
         now = self._clock()
         with self._lock:
-            start = self._awaiting.pop(event_id, None)
-            if start is None:
+            starts = self._awaiting.pop(key, None)
+            if starts is None:
                 return None
+            start, readable = starts
             ms = (now - start) * 1000.0
+            self.readable_latencies_ms.append((now - readable) * 1000.0)
             self._latencies.append(ms)
             self.latencies_ms.append(ms)
             self.latency_count += 1

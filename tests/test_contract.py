@@ -80,3 +80,20 @@ def test_docs_carry_the_current_schema() -> None:
 def test_topics() -> None:
     assert arrival_topic("demo", "gate-1") == "dealergate/demo/gate-1/arrival"
     assert ARRIVAL_SUBSCRIPTION == "dealergate/+/+/arrival"
+
+
+def test_revision_and_departure_are_optional_and_checked() -> None:
+    """A first publication looks exactly as before (no `revision` key); corrections and departures
+    round-trip; a negative revision or an unknown kind is refused."""
+    first = ArrivalEvent.model_validate(_event())
+    assert first.revision == 0 and first.kind == "arrival"
+    assert "revision" not in json.loads(first.to_payload())
+    fix = first.model_copy(update={"revision": 2, "plate": "粤A3K7F8"})
+    assert json.loads(fix.to_payload())["revision"] == 2
+    assert ArrivalEvent.from_payload(fix.to_payload()) == fix
+    out = ArrivalEvent.model_validate(_event(kind="departure"))
+    assert ArrivalEvent.from_payload(out.to_payload()).kind == "departure"
+    for bad, field in (({"revision": -1}, "revision"), ({"kind": "leaving"}, "kind")):
+        with pytest.raises(ValidationError) as err:
+            ArrivalEvent.from_payload(json.dumps(_event(**bad)))
+        assert field in str(err.value)

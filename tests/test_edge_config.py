@@ -87,3 +87,21 @@ def test_invalid_settings_are_refused(tmp_path: Path) -> None:
     (tmp_path / "list.yaml").write_text("- a\n- b\n", encoding="utf-8")
     with pytest.raises(TypeError, match="mapping"):
         EdgeSettings.from_yaml(tmp_path / "list.yaml")
+
+
+def test_gate_line_needs_an_inside_point_off_the_line() -> None:
+    s = EdgeSettings(gate_line=[[0, 0.6], [1, 0.6]], gate_inside=[0.5, 1])
+    assert s.gate_line == ((0.0, 0.6), (1.0, 0.6)) and s.gate_inside == (0.5, 1.0)
+    assert EdgeSettings().gate_line is None  # no line: every car is an arrival
+    with pytest.raises(ValidationError, match="gate_inside"):
+        EdgeSettings(gate_line=[[0, 0.6], [1, 0.6]])
+    with pytest.raises(ValidationError, match="gate_inside"):
+        EdgeSettings(gate_line=[[0, 0.6], [1, 0.6]], gate_inside=[0.3, 0.6])  # on the line
+    with pytest.raises(ValidationError, match="gate_line"):
+        EdgeSettings(gate_line=[[0, 0.6], [1.5, 0.6]], gate_inside=[0.5, 1])
+
+
+def test_gate_line_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEALERGATE_EDGE_GATE_LINE", "[[0, 0.5], [1, 0.7]]")
+    monkeypatch.setenv("DEALERGATE_EDGE_GATE_INSIDE", "[0.5, 1]")
+    assert EdgeSettings().gate_line == ((0.0, 0.5), (1.0, 0.7))

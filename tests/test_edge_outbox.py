@@ -52,6 +52,54 @@ def drain_ids(sub: Subscriber, quiet_s: float = 0.5) -> list[str]:
 # -- the table itself --------------------------------------------------------------------------
 
 
+def test_each_revision_is_its_own_row_stored_once(tmp_path: Path) -> None:
+    """Exactly once per (event_id, revision): a correction is queued after its first publication,
+    and adding either again changes nothing."""
+    box = Outbox(tmp_path / "outbox.sqlite3")
+    try:
+        first = event(plate="京A12845")
+        fix = first.model_copy(update={"revision": 1, "plate": "京A12345"})
+        for e in (first, fix, first, fix):
+            box.add(e)
+        items = box.pending(10)
+        assert [(i.event_id, i.revision) for i in items] == [(str(first.event_id), 0), (str(first.event_id), 1)]
+        assert [i.key for i in items] == [str(first.event_id), f"{first.event_id}#1"]
+        assert ArrivalEvent.from_payload(items[1].payload).plate == "京A12345"
+        assert [i.revision for i in box.pending(10, exclude={items[0].key})] == [1]
+        assert box.mark_delivered(str(first.event_id), 1)
+        assert not box.mark_delivered(str(first.event_id), 1)
+        assert box.depth == 1  # the first publication still waits for its own PUBACK
+    finally:
+        box.close()
+
+
+def test_a_version_1_outbox_is_upgraded_with_its_pending_rows(tmp_path: Path) -> None:
+    """An edge updated while arrivals wait on disk still sends them, as revision 0."""
+    path = tmp_path / "old.sqlite3"
+    old = event(plate="京A12345")
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE outbox (event_id TEXT PRIMARY KEY, topic TEXT NOT NULL, payload BLOB NOT NULL, "
+        "created_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'pending', "
+        "delivered_at REAL); PRAGMA user_version = 1;"
+    )
+    db.execute(
+        "INSERT INTO outbox (event_id, topic, payload, created_at) VALUES (?, ?, ?, ?)",
+        (str(old.event_id), old.topic(), old.to_payload(), 1.0),
+    )
+    db.commit()
+    db.close()
+    box = Outbox(path)
+    try:
+        (item,) = box.pending(10)
+        assert (item.event_id, item.revision, item.payload) == (str(old.event_id), 0, old.to_payload())
+        box.add(old.model_copy(update={"revision": 1}))
+        assert box.depth == 2
+        assert box._db.execute("PRAGMA user_version").fetchone()[0] == 2
+    finally:
+        box.close()
+
+
 def test_rows_survive_reopening_and_are_delivered_once(tmp_path: Path) -> None:
     path = tmp_path / "outbox.sqlite3"
     a, b = event(plate="京A12345"), event(plate="苏E67890")

@@ -26,7 +26,7 @@ from edge.capture import SourceError
 from edge.config import EdgeSettings
 from edge.detect.color import ColorPlateDetector, dominant_plate_color
 from edge.reader import PlateReader
-from edge.runner import run_edge
+from edge.runner import EdgeStats, run_edge
 from edge.types import PlateRead
 
 PLATES = {PlateColor.BLUE: "京A12345", PlateColor.YELLOW: "苏E67890"}
@@ -75,6 +75,18 @@ def subscribe(broker: EmbeddedBroker, topic: str) -> tuple[mqtt.Client, queue.Qu
     return client, got
 
 
+def run_and_receive(s: EdgeSettings, broker: EmbeddedBroker, n: int) -> tuple[EdgeStats, list[ArrivalEvent]]:
+    """Run the edge with the colour-naming reader and take the first `n` events it published."""
+    client, got = subscribe(broker, arrival_topic(s.site, s.camera))
+    try:
+        stats = run_edge(s, reader=PlateReader(ColorPlateDetector(), ColourNamer()))
+        events = [ArrivalEvent.from_payload(got.get(timeout=10)) for _ in range(n)]
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return stats, events
+
+
 def test_clip_to_mqtt_one_event_per_car(
     clip: Path, tmp_path: Path, mqtt_broker: EmbeddedBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -97,6 +109,17 @@ def test_clip_to_mqtt_one_event_per_car(
         assert e.crop_ref and (s.snapshot_root / e.crop_ref).is_file() and e.crop_jpeg_b64
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("arrival ")]
     assert len(lines) == 2 and "plate=京A12345" in lines[0] and "latency_ms=" in lines[0]
+
+
+def test_a_gate_line_turns_cars_driving_out_into_departures(
+    clip: Path, tmp_path: Path, mqtt_broker: EmbeddedBroker
+) -> None:
+    """The clip's cars drive down the picture; with the dealership side at the top they are
+    leaving: the loop places each plate against the line using the frame's own size."""
+    s = settings(tmp_path, mqtt_broker, str(clip), gate_line=((0.0, 0.5), (1.0, 0.5)), gate_inside=(0.5, 0.0))
+    stats, events = run_and_receive(s, mqtt_broker, 2)
+    assert [(e.plate, e.kind) for e in events] == [("京A12345", "departure"), ("苏E67890", "departure")]
+    assert (stats.departures, stats.arrivals, stats.updates) == (2, 0, 0)
 
 
 def test_stop_event_ends_a_looping_realtime_run(
@@ -134,13 +157,7 @@ def test_a_failing_snapshot_store_does_not_lose_the_arrival(
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the snapshot folder should be", encoding="utf-8")
     s = settings(tmp_path, mqtt_broker, str(clip)).model_copy(update={"snapshot_dir": blocker})
-    client, got = subscribe(mqtt_broker, arrival_topic(s.site, s.camera))
-    try:
-        stats = run_edge(s, reader=PlateReader(ColorPlateDetector(), ColourNamer()))
-        events = [ArrivalEvent.from_payload(got.get(timeout=10)) for _ in range(2)]
-    finally:
-        client.disconnect()
-        client.loop_stop()
+    stats, events = run_and_receive(s, mqtt_broker, 2)
     assert stats.arrivals == 2
     assert [e.plate for e in events] == ["京A12345", "苏E67890"]
     assert all(e.crop_ref is None for e in events)
