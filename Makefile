@@ -15,6 +15,7 @@ help:
 	@echo "make eval   — 车牌识别评测 / score plate reading on ../shared/datasets"
 	@echo "make bench  — 边缘性能基准 / edge speed, latency, idle CPU, accuracy as one JSON object"
 	@echo "make bench-screens — 前台大屏延迟 / MQTT publish → card on 50 front-desk screens, one JSON object"
+	@echo "make bench-server — 门店服务器基准 / arrival → alerts on 300k customers, SQLite and PostgreSQL, one JSON object"
 
 env: $(STAMP) $(SYSTEM_STAMP)
 
@@ -51,6 +52,12 @@ bench: env
 # Broker + server + 50 front-desk screens (1 chromium page, 49 WebSocket clients), 20 arrivals: ~15 s.
 bench-screens: env
 	$(BIN)/dealergate bench screens --json
+
+# 300k customers / 1M policies seeded once into var/bench/ (SQLite; PostgreSQL in a throw-away
+# cluster), then arrival → three pushed payloads: p95 build time and arrivals per second.
+.PHONY: bench-server
+bench-server: env
+	$(BIN)/dealergate bench server --json
 
 clean:
 	rm -rf var/demo .pytest_cache

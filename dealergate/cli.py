@@ -6,6 +6,7 @@ command line stays a table of contents of the product.
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import signal
@@ -195,6 +196,27 @@ def db_revision(message: Annotated[str, typer.Option("--message", "-m", help="wh
     raise typer.Exit(run_db(_server_settings(), "revision", message=message, echo=typer.echo))
 
 
+@server_app.command("remind")
+def server_remind(
+    today: Annotated[
+        Optional[datetime.datetime], typer.Option(formats=["%Y-%m-%d"], help="run as if it were this day")
+    ] = None,
+) -> None:
+    """续保提醒任务（每日）/ create today's renewal tasks (90/60/30 tiers, contact timeline); idempotent."""
+    from server.daily import run_from_command_line
+
+    report = run_from_command_line(_server_settings(), "remind", today=today.date() if today else None)
+    typer.echo(json.dumps(report, ensure_ascii=False))
+
+
+@server_app.command("purge")
+def server_purge() -> None:
+    """按保留期限清理车牌截图与到店记录 / apply the retention limits (snapshots, arrivals) now."""
+    from server.daily import run_from_command_line
+
+    typer.echo(json.dumps(run_from_command_line(_server_settings(), "purge"), ensure_ascii=False))
+
+
 @bench_app.command("edge")
 def bench_edge(
     as_json: Annotated[bool, typer.Option("--json", help="print only the JSON object")] = False,
@@ -238,6 +260,35 @@ def bench_screens(
     else:
         for key, value in result.items():
             typer.echo(f"{key:<28} {value}")
+
+
+@bench_app.command("server")
+def bench_server(
+    as_json: Annotated[bool, typer.Option("--json", help="print only the JSON object")] = False,
+    smoke: Annotated[bool, typer.Option("--smoke", help="a tiny dataset: checks the bench runs")] = False,
+    database_url: Annotated[
+        Optional[str], typer.Option(help="PostgreSQL to measure on (seeded when empty); default: a throw-away cluster")
+    ] = None,
+    no_postgres: Annotated[bool, typer.Option("--no-postgres", help="SQLite only")] = False,
+    cache: Annotated[Optional[Path], typer.Option(help="where the seeded SQLite file is kept")] = None,
+) -> None:
+    """门店服务器基准：到店提醒构建延迟与吞吐 / arrival → pushed alerts on 300k customers, SQLite and PostgreSQL."""
+    from server.bench import BENCH_DIR, BenchPlan, run_bench
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    for chatty in ("server", "dealergate", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    result = run_bench(
+        BenchPlan.smoke() if smoke else BenchPlan(),
+        cache=cache or BENCH_DIR,
+        database_url=database_url,
+        postgres=not no_postgres,
+        note=lambda line: typer.echo(line, err=True),
+    )
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

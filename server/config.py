@@ -93,6 +93,26 @@ class ServerSettings(BaseSettings):
     )
     pages_dir: Path = Field(default=_PAGES_DIR, description="Folder with the browser screens (kiosk/).")
     log_level: str = Field(default="INFO", description="Python logging level of the server process.")
+    daily_jobs: bool = Field(
+        default=True,
+        description="Run the daily jobs inside the server process: the renewal reminder run "
+        "(tasks at 90/60/30 days and each contact-timeline step) and the retention purge.",
+    )
+    daily_jobs_hour: int = Field(
+        default=6, ge=0, le=23, description="Local hour (dealership time zone) the daily jobs run at."
+    )
+    snapshot_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Plate snapshots (the JPEG crop stored with an arrival) older than this many days "
+        "are deleted by the daily retention job.",
+    )
+    arrival_retention_days: int = Field(
+        default=365,
+        ge=1,
+        description="Arrivals (plate, time, camera) older than this many days are deleted by the daily "
+        "retention job; tasks and aliases they created stay, without the link.",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -37,9 +37,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ArrivalOutcome:
-    """What became of one event: a new alert, a repeat within the dwell window, or a duplicate."""
+    """What became of one event: a new alert, a repeat within the dwell window, a duplicate (or an
+    older revision), a correction of a stored arrival, or a departure recorded (or not matched)."""
 
-    status: Literal["alerted", "repeat", "duplicate"]
+    status: Literal["alerted", "repeat", "duplicate", "updated", "departed", "unmatched_departure"]
     event_id: str
     matched: bool
     alerts: Alerts | None = None
@@ -83,7 +84,13 @@ class ArrivalProcessor:
         return self.handle_arrival(event)
 
     def handle_arrival(self, event: ArrivalEvent) -> ArrivalOutcome:
-        """Store the event once, decide whether it is a new visit, match the plate, push the alerts."""
+        """Store the event once, decide whether it is a new visit, match the plate, push the alerts.
+
+        A higher revision of a stored event corrects it in place; a departure only records when
+        the car left. Neither is a new visit.
+        """
+        if event.kind == "departure":
+            return self._departure(event)
         event_id = str(event.event_id)
         plate = normalize_plate(event.plate)
         captured = event.captured_at
@@ -91,8 +98,11 @@ class ArrivalProcessor:
         tz = self._settings.tz
         try:
             with session_scope(self._engine) as session:
-                if session.exec(select(Arrival.id).where(Arrival.event_id == event_id)).first() is not None:
-                    return self._duplicate(event_id, plate)
+                stored = session.exec(select(Arrival).where(Arrival.event_id == event_id)).first()
+                if stored is not None:
+                    if event.revision <= stored.revision:
+                        return self._duplicate(event_id, plate, event.revision, stored.revision)
+                    return self._correct(session, stored, event)
                 repeat = self._seen_within(session, plate, captured, window)
                 found = match_vehicle(session, plate)
                 vehicle = found.vehicle
@@ -109,6 +119,7 @@ class ArrivalProcessor:
                     match=found.kind,
                     alerted=not repeat,
                     crop_jpeg_b64=event.crop_jpeg_b64,
+                    revision=event.revision,
                 )
                 session.add(arrival)
                 session.flush()
@@ -117,7 +128,7 @@ class ArrivalProcessor:
                 if alerts is not None and alerts.file is not None and alerts.assessment is not None:
                     open_arrival_task(session, arrival, alerts.file, alerts.assessment, today)
         except IntegrityError:  # the same event stored concurrently (redelivery race)
-            return self._duplicate(event_id, plate)
+            return self._duplicate(event_id, plate, event.revision, None)
         matched = vehicle is not None
         log_event(
             log,
@@ -127,12 +138,107 @@ class ArrivalProcessor:
             camera=event.camera,
             match=found.kind,
             new_visit=not repeat,
+            revision=event.revision,
             latency_ms=int(
                 (datetime.now(event.captured_at.tzinfo) - event.captured_at).total_seconds() * 1000
             ),
         )
         if alerts is None:
             return ArrivalOutcome("repeat", event_id, matched)
+        self._push(alerts)
+        return ArrivalOutcome("alerted", event_id, matched, alerts)
+
+    def _correct(self, session: Session, arrival: Arrival, event: ArrivalEvent) -> ArrivalOutcome:
+        """Apply a correction to a stored arrival: new plate, new match, and when the arrival was
+        alerted, the corrected alert under the same `event_id` (a screen replaces its card). The
+        visit stays the one it was; an arrival held back as a repeat is alerted now only when the
+        corrected plate was not seen within the dwell window."""
+        event_id = str(event.event_id)
+        plate = normalize_plate(event.plate)
+        old_plate = arrival.plate
+        tz = self._settings.tz
+        found = match_vehicle(session, plate)
+        arrival.plate = plate
+        arrival.confidence = event.confidence
+        arrival.plate_color = event.plate_color.value
+        arrival.plate_type = event.plate_type.value
+        arrival.vehicle_id = found.vehicle.id if found.vehicle else None
+        arrival.match = found.kind
+        arrival.revision = event.revision
+        if event.crop_jpeg_b64 is not None:
+            arrival.crop_jpeg_b64 = event.crop_jpeg_b64
+        if not arrival.alerted:
+            window = timedelta(seconds=self._settings.dwell_window_s)
+            arrival.alerted = not self._seen_within(session, plate, arrival.captured_at, window, arrival.id)
+        session.add(arrival)
+        session.flush()
+        alerts = None
+        if arrival.alerted:
+            today = local_today(tz)
+            alerts = build_alerts(session, arrival, today, tz)
+            if alerts.file is not None and alerts.assessment is not None:
+                open_arrival_task(session, arrival, alerts.file, alerts.assessment, today)
+        session.commit()  # pushed only once stored, as for a first arrival
+        log_event(
+            log,
+            "arrival.corrected",
+            event_id=event_id,
+            plate=mask_plate(plate),
+            was=mask_plate(old_plate),
+            match=found.kind,
+            revision=event.revision,
+            alerted=arrival.alerted,
+        )
+        if alerts is not None:
+            self._push(alerts)
+        return ArrivalOutcome("updated", event_id, found.vehicle is not None, alerts)
+
+    def _departure(self, event: ArrivalEvent) -> ArrivalOutcome:
+        """Record when the car left on that plate's latest arrival before it (dwell time); the
+        screens are not told. A correction of the departure moves it to the corrected plate's
+        arrival; a repeated or older revision changes nothing."""
+        event_id = str(event.event_id)
+        plate = normalize_plate(event.plate)
+        with session_scope(self._engine) as session:
+            previous = session.exec(select(Arrival).where(Arrival.departure_event_id == event_id)).first()
+            if previous is not None and (previous.departure_revision or 0) >= event.revision:
+                return self._duplicate(event_id, plate, event.revision, previous.departure_revision)
+            target = session.exec(
+                select(Arrival)
+                .where(Arrival.plate == plate, col(Arrival.captured_at) <= event.captured_at)
+                .order_by(col(Arrival.captured_at).desc())
+            ).first()
+            if previous is not None and previous is not target:
+                previous.departed_at = previous.departure_event_id = previous.departure_revision = None
+                session.add(previous)
+            if target is not None:
+                target.departed_at = event.captured_at
+                target.departure_event_id = event_id
+                target.departure_revision = event.revision
+                session.add(target)
+                dwell_s = (event.captured_at - target.captured_at).total_seconds()
+        if target is None:
+            log_event(
+                log,
+                "departure.unmatched",
+                event_id=event_id,
+                plate=mask_plate(plate),
+                camera=event.camera,
+            )
+            return ArrivalOutcome("unmatched_departure", event_id, matched=False)
+        log_event(
+            log,
+            "departure.recorded",
+            event_id=event_id,
+            plate=mask_plate(plate),
+            camera=event.camera,
+            dwell_s=int(dwell_s),
+            revision=event.revision,
+        )
+        return ArrivalOutcome("departed", event_id, matched=target.vehicle_id is not None)
+
+    def _push(self, alerts: Alerts) -> None:
+        """The same three messages for a first alert and for its correction: screens key cards by `event_id`."""
         if self._hub is not None:
             self._hub.publish_threadsafe(
                 {
@@ -141,25 +247,35 @@ class ArrivalProcessor:
                     Audience.KIOSK: {"type": "arrival", "data": alerts.kiosk},
                 }
             )
-        return ArrivalOutcome("alerted", event_id, matched, alerts)
 
     @staticmethod
-    def _seen_within(session: Session, plate: str, captured: datetime, window: timedelta) -> bool:
-        """True when the plate was already seen within ± the dwell window (a queueing or returning car)."""
+    def _seen_within(
+        session: Session, plate: str, captured: datetime, window: timedelta, other_than: int | None = None
+    ) -> bool:
+        """True when the plate was already seen within ± the dwell window (a queueing or returning
+        car); `other_than` leaves out the arrival being corrected."""
         if window.total_seconds() <= 0:
             return False
-        hit = session.exec(
-            select(Arrival.id).where(
-                Arrival.plate == plate,
-                col(Arrival.captured_at) >= captured - window,
-                col(Arrival.captured_at) <= captured + window,
-            )
-        ).first()
-        return hit is not None
+        query = select(Arrival.id).where(
+            Arrival.plate == plate,
+            col(Arrival.captured_at) >= captured - window,
+            col(Arrival.captured_at) <= captured + window,
+        )
+        if other_than is not None:
+            query = query.where(Arrival.id != other_than)
+        return session.exec(query).first() is not None
 
     @staticmethod
-    def _duplicate(event_id: str, plate: str) -> ArrivalOutcome:
-        log_event(log, "arrival.duplicate", event_id=event_id, plate=mask_plate(plate))
+    def _duplicate(event_id: str, plate: str, revision: int, stored: int | None) -> ArrivalOutcome:
+        """A redelivery, or a revision no newer than the one applied: nothing changes."""
+        log_event(
+            log,
+            "arrival.duplicate",
+            event_id=event_id,
+            plate=mask_plate(plate),
+            revision=revision,
+            stored_revision=stored,
+        )
         return ArrivalOutcome("duplicate", event_id, matched=False)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import uvicorn
 from fastapi import FastAPI
@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from dealergate import __version__
 from server.api import build_router
 from server.config import DEFAULT_KIOSK_TOKEN, ServerSettings
+from server.daily import start_daily_jobs
 from server.db import local_today, make_engine, session_scope
 from server.ingest import ArrivalProcessor, MqttIngest
 from server.logs import configure_logging, log_event
@@ -66,6 +67,7 @@ def create_app(settings: ServerSettings | None = None, *, ingest: bool = True) -
         if subscriber is not None:
             subscriber.start()
         app.state.ingest = subscriber
+        daily = start_daily_jobs(engine, settings)  # reminders and retention, once a day
         log_event(
             log,
             "server.started",
@@ -78,6 +80,10 @@ def create_app(settings: ServerSettings | None = None, *, ingest: bool = True) -
         try:
             yield
         finally:
+            if daily is not None:
+                daily.cancel()
+                with suppress(asyncio.CancelledError):
+                    await daily
             hub.close_all()
             if subscriber is not None:
                 await run_in_threadpool(subscriber.stop)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.db import UtcDateTime, utc_now
@@ -59,6 +59,9 @@ class Customer(SQLModel, table=True):
 
 
 class Vehicle(SQLModel, table=True):
+    # every arrival counts the cars of its model for the kiosk's claim statistics (common_claim_types)
+    __table_args__ = (Index("ix_vehicle_brand_model", "brand", "model"),)
+
     id: int | None = Field(default=None, primary_key=True)
     plate: str = Field(max_length=9, unique=True, index=True)
     plate_type: str = Field(default="unknown", max_length=20)
@@ -132,7 +135,13 @@ class StaffUser(SQLModel, table=True):
 
 
 class Arrival(SQLModel, table=True):
-    """One gate event as received; `alerted` is False for a repeat sighting within the dwell window."""
+    """One gate event as received; `alerted` is False for a repeat sighting within the dwell window.
+
+    `revision` is the edge's latest correction of the event applied here (a correction updates
+    this row, it is not a new visit); `departed_at` is set when the edge reports the car driving
+    out (`departure_event_id` / `departure_revision` name that report, so its own corrections and
+    redeliveries are applied once).
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(max_length=36, unique=True, index=True)
@@ -148,6 +157,10 @@ class Arrival(SQLModel, table=True):
     match: str = Field(default="none", max_length=8, description="exact / none")
     alerted: bool = Field(default=True)
     crop_jpeg_b64: str | None = None
+    revision: int = Field(default=0, description="highest revision of the edge event applied")
+    departed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    departure_event_id: str | None = Field(default=None, max_length=36, index=True)
+    departure_revision: int | None = Field(default=None)
 
 
 class AuditLog(SQLModel, table=True):

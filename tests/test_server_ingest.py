@@ -348,3 +348,67 @@ def test_arrival_reads_the_renewal_work_and_opens_a_task(app_client: TestClient)
     assert [t["kind"] for t in later.alerts.frontdesk["open_tasks"]] == ["arrival"]
     with Session(engine) as s:
         assert len(s.exec(select(RenewalTask).where(RenewalTask.vehicle_id == vehicle.id)).all()) == 1
+
+
+def test_a_correction_updates_the_arrival_and_replaces_the_alert(app_client: TestClient) -> None:
+    """The edge published a misread, then the right plate under the same event_id: the stored row
+    is corrected and re-matched, the screens get the corrected card, and it is not a new visit."""
+    ((vehicle, customer),) = known_vehicles(app_client, 1, offset=6)
+    processor = app_client.app.state.processor
+    wrong = event("粤AZZZ98", captured_at=now_local() - timedelta(minutes=50))
+    fixed = wrong.model_copy(update={"plate": vehicle.plate, "revision": 1, "confidence": 0.99})
+    before = arrival_count(app_client)
+    with app_client.websocket_connect("/ws/frontdesk") as front:
+        assert front.receive_json()["type"] == "snapshot"
+        assert processor.handle_arrival(wrong).status == "alerted"
+        first = front.receive_json()
+        out = processor.handle_arrival(fixed)
+        second = front.receive_json()
+    assert out.status == "updated" and out.matched
+    assert first["data"]["event_id"] == second["data"]["event_id"] == str(wrong.event_id)
+    assert first["data"]["customer"] is None
+    assert second["type"] == "arrival" and second["data"]["customer"]["name"] == customer.name
+    assert second["data"]["plate"] == vehicle.plate
+    assert arrival_count(app_client) == before + 1  # corrected in place: one visit
+    for stale in (fixed, wrong):  # the same revision again, or the older one late: ignored
+        assert processor.handle_arrival(stale).status == "duplicate"
+    with Session(app_client.app.state.engine) as s:
+        row = s.exec(select(Arrival).where(Arrival.event_id == str(wrong.event_id))).one()
+    assert (row.plate, row.revision, row.vehicle_id, row.alerted) == (vehicle.plate, 1, vehicle.id, True)
+    assert row.confidence == pytest.approx(0.99)
+
+
+def test_a_correction_that_comes_first_is_the_arrival(app_client: TestClient) -> None:
+    processor = app_client.app.state.processor
+    first = event("粤AZZZ97", captured_at=now_local() - timedelta(minutes=40))
+    fixed = first.model_copy(update={"plate": "粤AZZZ96", "revision": 1})
+    assert processor.handle_arrival(fixed).status == "alerted"
+    assert processor.handle_arrival(first).status == "duplicate"  # the older revision, late
+    with Session(app_client.app.state.engine) as s:
+        row = s.exec(select(Arrival).where(Arrival.event_id == str(first.event_id))).one()
+    assert (row.plate, row.revision) == ("粤AZZZ96", 1)
+
+
+def test_a_departure_sets_the_dwell_time_and_alerts_nobody(app_client: TestClient) -> None:
+    ((vehicle, _),) = known_vehicles(app_client, 1, offset=7)
+    processor = app_client.app.state.processor
+    t0 = now_local() - timedelta(hours=2)
+    came = event(vehicle.plate, captured_at=t0)
+    left = event(vehicle.plate, captured_at=t0 + timedelta(minutes=45), kind="departure")
+    before = arrival_count(app_client)
+    with app_client.websocket_connect("/ws/frontdesk") as front:
+        assert front.receive_json()["type"] == "snapshot"
+        assert processor.handle_arrival(came).status == "alerted"
+        assert front.receive_json()["data"]["event_id"] == str(came.event_id)
+        assert processor.handle_arrival(left).status == "departed"
+        assert processor.handle_arrival(left).status == "duplicate"  # redelivery
+        marker = event("粤AZZZ94")  # a plate of its own: never a repeat, always pushed
+        assert processor.handle_arrival(marker).status == "alerted"
+        assert front.receive_json()["data"]["event_id"] == str(marker.event_id)  # nothing in between
+    assert arrival_count(app_client) == before + 2  # the arrival and the marker, not the departure
+    with Session(app_client.app.state.engine) as s:
+        row = s.exec(select(Arrival).where(Arrival.event_id == str(came.event_id))).one()
+    assert row.departed_at is not None and row.departed_at - row.captured_at == timedelta(minutes=45)
+    assert row.departure_event_id == str(left.event_id)
+    stranger = event("粤AZZZ95", kind="departure")  # never seen arriving
+    assert processor.handle_arrival(stranger).status == "unmatched_departure"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from server.api import (
+    advisor,
     arrivals,
     auth,
     customers,
@@ -20,6 +21,18 @@ from server.api import (
 
 def build_router() -> APIRouter:
     router = APIRouter()
-    for module in (auth, arrivals, customers, dashboard, frontdesk, kiosk, kiosk_content, health, ws, pages):
+    for module in (
+        auth,
+        arrivals,
+        customers,
+        advisor,
+        dashboard,
+        frontdesk,
+        kiosk,
+        kiosk_content,
+        health,
+        ws,
+        pages,
+    ):
         router.include_router(module.router)
     return router

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from server import renewal
 from server.alerts import assess, honorific
-from server.api.deps import SessionDep, SettingsDep
+from server.api.deps import RowId, SessionDep, SettingsDep
 from server.audit import record_access
 from server.auth import STAFF_ROLES, StaffSession, require_roles
 from server.db import local_today
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 @router.get("/customers/{customer_id}")
 def customer_360(
-    customer_id: int,
+    customer_id: RowId,
     db: SessionDep,
     settings: SettingsDep,
     staff: Annotated[StaffSession, Depends(require_roles(STAFF_ROLES))],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Path
 from fastapi.requests import HTTPConnection
 from sqlmodel import Session
 
@@ -30,3 +30,8 @@ def get_hub(conn: HTTPConnection) -> PushHub:
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 HubDep = Annotated[PushHub, Depends(get_hub)]
+
+MAX_ROW_ID = 2**31 - 1
+"""Largest id a table holds (PostgreSQL `integer`): a bigger one in a URL or body is a 422, not a
+database overflow error (SQLite raises past 2**63, PostgreSQL past 2**31)."""
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="row id")]
