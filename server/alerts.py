@@ -175,6 +175,10 @@ def frontdesk_payload(
         "routing": None,
         "next_action": _label(renewal.unknown_vehicle_action()),
         "crop_jpeg_b64": arrival.crop_jpeg_b64,
+        "acknowledged_by": arrival.acknowledged_by,
+        "acknowledged_at": arrival.acknowledged_at.astimezone(tz).isoformat(timespec="seconds")
+        if arrival.acknowledged_at is not None
+        else None,
     }
     if file is None or a is None:
         return data
@@ -239,6 +243,9 @@ def advisor_payload(
     if data.get("customer") is not None and file is not None and file.customer is not None:
         # the advisor may call the customer; the front desk never needs the number
         data["customer"] = {**data["customer"], "phone": file.customer.phone}
+    if data.get("vehicle") is not None and file is not None:
+        # the tablet's quote builder and contact log name the car by id
+        data["vehicle"] = {**data["vehicle"], "id": file.vehicle.id}
     if file is None or a is None:
         data["task"] = {
             "title": _label(renewal.unknown_vehicle_action()),

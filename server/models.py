@@ -140,7 +140,8 @@ class Arrival(SQLModel, table=True):
     `revision` is the edge's latest correction of the event applied here (a correction updates
     this row, it is not a new visit); `departed_at` is set when the edge reports the car driving
     out (`departure_event_id` / `departure_revision` name that report, so its own corrections and
-    redeliveries are applied once).
+    redeliveries are applied once). `acknowledged_by` / `acknowledged_at` are the front desk's
+    "已接待": who received the customer, first tap wins.
     """
 
     id: int | None = Field(default=None, primary_key=True)
@@ -161,6 +162,10 @@ class Arrival(SQLModel, table=True):
     departed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     departure_event_id: str | None = Field(default=None, max_length=36, index=True)
     departure_revision: int | None = Field(default=None)
+    acknowledged_by: str | None = Field(
+        default=None, max_length=32, description="display name of who received the customer (已接待)"
+    )
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class AuditLog(SQLModel, table=True):

@@ -274,6 +274,31 @@ def test_lost_renewal_is_tagged(app_client: TestClient) -> None:
     assert res.json()["follow_up"] is None
 
 
+def test_customer_file_shows_contact_history_and_objections(app_client: TestClient) -> None:
+    v = fresh_vehicle(app_client)
+    advisor = login(app_client, Role.ADVISOR)
+    base = {"customer_id": v.customer_id, "vehicle_id": v.id}
+    first = advisor.post("/api/v1/contacts", json={**base, "channel": "wechat", "outcome": "no_answer"})
+    assert first.status_code == 201, first.text
+    lost = advisor.post("/api/v1/contacts", json={**base, "channel": "phone", "outcome": "lost",
+                                                  "lapse_reason": "moved_sold", "note": "车已卖"})  # fmt: skip
+    assert lost.status_code == 201, lost.text
+    before = audit_rows(app_client, "view_customer", v.customer_id)
+    body = advisor.get(f"/api/v1/customers/{v.customer_id}").json()
+    assert audit_rows(app_client, "view_customer", v.customer_id) == before + 1, "the 360 is still audited"
+    car = next(f for f in body["vehicles"] if f["vehicle"]["id"] == v.id)
+    contacts = car["contacts"]
+    assert [(c["channel"], c["outcome"], c["lapse_reason"]) for c in contacts] == [
+        ("phone", "lost", "moved_sold"),
+        ("wechat", "no_answer", None),
+    ], "newest first"
+    assert contacts[0]["note"] == "车已卖" and contacts[0]["staff"] == "续保专员 陈志强"
+    assert contacts[0]["at"].endswith("+08:00"), "local time of the dealership"
+    assert "staff_id" not in contacts[0] and "customer_id" not in contacts[0]
+    objections = car["renewal"]["objections"]
+    assert objections and all(o["objection"]["zh"] and o["reply"]["en"] for o in objections)
+
+
 # ---- quotes -----------------------------------------------------------------------------------
 
 

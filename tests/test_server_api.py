@@ -14,7 +14,7 @@ from dealergate.contract import ArrivalEvent, now_local
 from server.auth import SESSION_COOKIE, StaffSession, read_session, sign_session
 from server.config import ServerSettings
 from server.main import create_app
-from server.models import AuditLog, Role, Vehicle
+from server.models import Arrival, AuditLog, Role, Vehicle
 from server.seed import DEMO_LOGINS
 
 PASSWORDS = {role: (user, pw) for role, user, pw in DEMO_LOGINS}
@@ -184,6 +184,47 @@ def test_customer_file_is_audited(app_client: TestClient) -> None:
     assert advisor.get("/api/v1/customers/999999").status_code == 404
 
 
+def test_acknowledgement_is_stored_on_the_arrival(app_client: TestClient) -> None:
+    """ "已接待" is a column of the arrival now: the answer, the row and every later payload carry it."""
+    with Session(app_client.app.state.engine) as s:
+        plate = s.exec(select(Vehicle.plate).order_by(Vehicle.id.desc()).offset(2)).first()
+    event = ArrivalEvent(site="demo", camera="gate-1", plate=plate, confidence=0.95, captured_at=now_local())
+    assert app_client.app.state.processor.handle_arrival(event).status == "alerted"
+    event_id = str(event.event_id)
+    reception = login(app_client, Role.RECEPTIONIST)
+    listed = reception.get("/api/v1/arrivals").json()["arrivals"]
+    before = next(a for a in listed if a["event_id"] == event_id)
+    assert before["acknowledged_by"] is None and before["acknowledged_at"] is None
+
+    res = reception.post(f"/api/v1/arrivals/{event_id}/ack")
+    assert res.status_code == 200, res.text
+    ack = res.json()
+    assert ack["persisted"] is True and ack["acknowledged_by"] == "前台 林晓雯"
+    assert ack["acknowledged_at"].endswith("+08:00"), "the dealership's local time"
+    with Session(app_client.app.state.engine) as s:
+        row = s.exec(select(Arrival).where(Arrival.event_id == event_id)).one()
+    assert row.acknowledged_by == "前台 林晓雯" and row.acknowledged_at is not None
+    for role in (Role.RECEPTIONIST, Role.ADVISOR):  # the advisor's payload extends the front desk's
+        mine = next(
+            a
+            for a in login(app_client, role).get("/api/v1/arrivals").json()["arrivals"]
+            if a["event_id"] == event_id
+        )
+        assert (mine["acknowledged_by"], mine["acknowledged_at"]) == (
+            ack["acknowledged_by"],
+            ack["acknowledged_at"],
+        )
+
+    again = login(app_client, Role.MANAGER).post(f"/api/v1/arrivals/{event_id}/ack").json()
+    assert again == ack, "first tap wins: a second screen gets the stored acknowledgement"
+    with Session(app_client.app.state.engine) as s:
+        rows = s.exec(
+            select(AuditLog).where(AuditLog.action == "acknowledge_arrival", AuditLog.detail == event_id)
+        ).all()
+    assert [r.who for r in rows] == ["reception"]
+    assert reception.post("/api/v1/arrivals/no-such-event/ack").status_code == 404
+
+
 def test_arrivals_list_per_role(app_client: TestClient) -> None:
     processor = app_client.app.state.processor
     with Session(app_client.app.state.engine) as s:
@@ -199,5 +240,6 @@ def test_arrivals_list_per_role(app_client: TestClient) -> None:
         a for a in advisor.get("/api/v1/arrivals").json()["arrivals"] if a["event_id"] == str(event.event_id)
     )
     assert mine["task"]["title"]["zh"]
+    assert mine["vehicle"]["id"] is not None, "the tablet names the car by id (quotes, contacts)"
     assert reception.get("/api/v1/arrivals", params={"date": "2001-01-01"}).json()["arrivals"] == []
     assert reception.get("/api/v1/arrivals", params={"date": "not-a-date"}).status_code == 422

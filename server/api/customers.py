@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from sqlmodel import select
@@ -15,10 +16,19 @@ from server.audit import record_access
 from server.auth import STAFF_ROLES, StaffSession, require_roles
 from server.db import local_today
 from server.matching import load_vehicle_file
-from server.models import Customer, Vehicle
+from server.models import ContactLog, Customer, StaffUser, Vehicle
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 log = logging.getLogger(__name__)
+
+
+def _contact(c: ContactLog, staff_names: dict[int, str], tz: ZoneInfo) -> dict[str, Any]:
+    """One contact-log row, newest first in the file: who contacted the customer, how, with what result."""
+    return {
+        **c.model_dump(exclude={"customer_id", "vehicle_id", "staff_id", "at"}),
+        "at": c.at.astimezone(tz).isoformat(timespec="minutes"),
+        "staff": staff_names.get(c.staff_id or 0),
+    }
 
 
 @router.get("/customers/{customer_id}")
@@ -35,6 +45,7 @@ def customer_360(
     db.commit()  # the trail is written before the data leaves the server
     today = local_today(settings.tz)
     vehicles = db.exec(select(Vehicle).where(Vehicle.customer_id == customer_id).order_by(Vehicle.id)).all()
+    staff_names = dict(db.exec(select(StaffUser.id, StaffUser.display_name)).all())
     files = []
     for vehicle in vehicles:
         file = load_vehicle_file(db, vehicle)
@@ -54,6 +65,7 @@ def customer_360(
                 ],
                 "claims": [c.model_dump(exclude={"vehicle_id"}) for c in reversed(file.claims)],
                 "visits": [v.model_dump(exclude={"vehicle_id"}) for v in reversed(file.visits)],
+                "contacts": [_contact(c, staff_names, settings.tz) for c in reversed(file.contacts)],
                 "renewal": {
                     "segment": {
                         "key": a.segment.value,
@@ -70,6 +82,7 @@ def customer_360(
                     "customer_type": a.profile.type.value,
                     "lapse_risks": [r.as_dict() for r in a.risks],
                     "talking_points": [p.as_dict() for p in a.talking_points],
+                    "objections": [o.as_dict() for o in a.objections],
                 },
             }
         )

@@ -1,13 +1,15 @@
 """Front desk: "已接待" — the receptionist confirms a customer who drove in has been received.
 
-The arrival table has no column for it yet, so the acknowledgement is not stored as state: it is
-written to the audit log (who received whom, when) and pushed to every front-desk screen, which
-keep it for the day on their side. `persisted` in the answer says so.
+The acknowledgement is stored on the arrival (`acknowledged_by` / `acknowledged_at`, first tap
+wins: a second tap on another screen answers with the stored one), written to the audit log (who
+received whom, when) and pushed to every front-desk screen; the front-desk payload carries it, so a
+screen that reconnects or reloads shows it too. `persisted` in the answer says it was stored.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from sqlmodel import select
@@ -33,7 +35,13 @@ def acknowledge_arrival(
     arrival = db.exec(select(Arrival).where(Arrival.event_id == event_id)).first()
     if arrival is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such arrival / 到店记录不存在")
+    tz = settings.tz
+    if arrival.acknowledged_at is not None:  # already received (another screen was quicker)
+        return {**_ack(arrival, tz), "persisted": True}
     vehicle = db.get(Vehicle, arrival.vehicle_id) if arrival.vehicle_id is not None else None
+    arrival.acknowledged_by = staff.display_name[:32]
+    arrival.acknowledged_at = utc_now()
+    db.add(arrival)
     db.add(
         AuditLog(
             who=staff.username,
@@ -45,10 +53,15 @@ def acknowledge_arrival(
         )
     )
     db.commit()  # on record before the screens are told
-    ack = {
-        "event_id": event_id,
-        "acknowledged_by": staff.display_name,
-        "acknowledged_at": utc_now().astimezone(settings.tz).isoformat(timespec="seconds"),
-    }
+    ack = _ack(arrival, tz)
     hub.publish_threadsafe({Audience.FRONTDESK: {"type": "ack", "data": ack}})
-    return {**ack, "persisted": False}
+    return {**ack, "persisted": True}
+
+
+def _ack(arrival: Arrival, tz: ZoneInfo) -> dict[str, Any]:
+    at = arrival.acknowledged_at
+    return {
+        "event_id": arrival.event_id,
+        "acknowledged_by": arrival.acknowledged_by,
+        "acknowledged_at": at.astimezone(tz).isoformat(timespec="seconds") if at is not None else None,
+    }

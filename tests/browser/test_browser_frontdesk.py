@@ -119,9 +119,12 @@ def test_acknowledgement_reaches_every_front_desk_and_the_audit_log(
     other_card = other.locator(f'.arrival-card--featured[data-plate="{car.plate}"]')
     expect(other_card.locator("[data-ack=done]")).to_contain_text("前台 林晓雯")
 
-    desk.reload()  # kept for the day by the screen itself (no column on the arrival yet)
+    desk.reload()
     wait_live(desk)
     expect(card.locator("[data-ack=done]")).to_be_visible()
+    # stored on the arrival: a screen with a fresh profile (nothing kept locally) shows it too
+    third = _front_desk(new_context, live_server)
+    expect(third.locator(f'.arrival-card[data-plate="{car.plate}"] [data-ack=done]')).to_be_visible()
 
     engine = create_engine(live_server.db_url)
     try:

@@ -1,8 +1,8 @@
 /* Front-desk screen: the newest arrival large, today's earlier ones in a list. Every arrival is
  * exactly one .arrival-card element carrying data-plate and data-event-id.
- * "已接待" posts the acknowledgement; the server audits it and tells every front-desk screen. The
- * arrival row has no column for it yet, so each screen keeps the day's acknowledgements in
- * localStorage (and reads acknowledged_by / acknowledged_at from the payload once the server sends them). */
+ * "已接待" posts the acknowledgement; the server stores it on the arrival, audits it and tells every
+ * front-desk screen. The payload carries acknowledged_by / acknowledged_at, so a reloaded screen
+ * shows it; the day's acknowledgements are also kept in localStorage (screens of older servers). */
 (function () {
   "use strict";
   const { el } = DG;
