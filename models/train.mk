@@ -1,13 +1,13 @@
 # Plate OCR training (included from the top Makefile). TensorFlow lives only in .venv-train,
 # never in .venv: the gate box runs the exported ONNX with onnxruntime.
-#   make train-ocr    — 训练车牌识别模型 / generate data, train (~60 min on 2 cores), export ONNX
+#   make train-ocr    — 训练车牌识别模型 / generate data, train from scratch (~2.5 h on 2 cores), export ONNX
 #   make export-ocr   — 导出 ONNX / re-export the best checkpoint of the latest run
 #   make eval-ocr     — 评测 / score models/ocr/dealergate_ocr.onnx (synthetic per type + real crops)
 
 TRAIN_VENV  := .venv-train
 TRAIN_BIN   := $(TRAIN_VENV)/bin
 TRAIN_STAMP := $(TRAIN_VENV)/.installed
-TRAIN_ARGS  ?= --n-train 30000 --n-val 1200 --real-oversample 8 --epochs 15 --batch-size 64 --lr 1.5e-3
+TRAIN_ARGS  ?= --n-train 30000 --n-val 1200 --real-oversample 6 --epochs 27 --batch-size 64 --lr 1.5e-3
 
 .PHONY: train-env train-ocr export-ocr eval-ocr
 
