@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Final, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from dealergate.plates import PLATE_TEXT_RE, PlateColor, PlateType
 
@@ -54,6 +54,8 @@ class ArrivalEvent(BaseModel):
     server keeps the highest revision and ignores older or repeated ones.
     `crop_ref` names the plate crop kept on the edge (`<camera>/<YYYY-MM-DD>/<event_id>.jpg`);
     `crop_jpeg_b64` optionally carries the crop itself (≤ 64 KiB) so screens can show it at once.
+    `frame_ref` optionally names a downscaled JPEG of the whole frame kept next to the crop
+    (`<camera>/<YYYY-MM-DD>/<event_id>.frame.jpg`); both are fetchable from the edge while kept.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -77,6 +79,11 @@ class ArrivalEvent(BaseModel):
     box: PlateBox | None = None
     crop_ref: str | None = Field(default=None, max_length=256)
     crop_jpeg_b64: str | None = Field(default=None, max_length=65536 * 4 // 3 + 4)
+    frame_ref: str | None = Field(
+        default=None,
+        max_length=256,
+        description="downscaled frame JPEG kept on the edge, relative to its snapshot folder; optional",
+    )
 
     @field_validator("plate")
     @classmethod
@@ -95,11 +102,11 @@ class ArrivalEvent(BaseModel):
             raise ValueError("char_confidences must each lie in [0, 1]")
         return v
 
-    @field_validator("crop_ref")
+    @field_validator("crop_ref", "frame_ref")
     @classmethod
-    def _crop_ref_relative(cls, v: str | None) -> str | None:
+    def _ref_relative(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is not None and (v.startswith("/") or ".." in v.split("/") or not re.fullmatch(r"[\w./-]+", v)):
-            raise ValueError("crop_ref must be a relative path without '..'")
+            raise ValueError(f"{info.field_name} must be a relative path without '..'")
         return v
 
     def topic(self) -> str:

@@ -66,6 +66,8 @@ class Arrival:
     decided_at: datetime
     crop: np.ndarray | None = field(default=None, compare=False, repr=False)
     readable_at: datetime | None = None
+    frame: np.ndarray | None = field(default=None, compare=False, repr=False)
+    """The frame of the track's latest read when the frame was handed to `update` (for the snapshot)."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ class _Track:
     event: ArrivalEvent | None = None  # the latest publication (None when suppressed)
     previous_seen: datetime | None = None  # the cooldown entry this track's plate replaced
     readable_at: datetime | None = None  # first grammar-valid read at min_confidence
+    frame: np.ndarray | None = field(default=None, repr=False)  # the image of the latest read, if given
 
     @property
     def last_box(self) -> tuple[int, int, int, int]:
@@ -245,10 +248,15 @@ class ArrivalTracker:
         return len(self._tracks)
 
     def update(
-        self, at: datetime, results: Sequence[PlateResult], frame_size: tuple[int, int] | None = None
+        self,
+        at: datetime,
+        results: Sequence[PlateResult],
+        frame_size: tuple[int, int] | None = None,
+        frame: np.ndarray | None = None,
     ) -> list[Arrival]:
         """Feed one processed frame (its capture time, its reads, possibly none, and its
-        (width, height) in pixels, which the gate line needs to place the plates)."""
+        (width, height) in pixels, which the gate line needs to place the plates). `frame`, the
+        image itself, is only held (one per track, the latest read's) for the arrival snapshot."""
         arrivals = self._expire(at)
         for track, result in self._assign(results):
             if track is None:
@@ -261,6 +269,8 @@ class ArrivalTracker:
             if self.gate_line is not None and frame_size is not None:
                 distance = self.gate_line.distance_of_box(result.detection.box, frame_size)
             track.add(at, result, distance)
+            if frame is not None:
+                track.frame = frame
             if (
                 track.readable_at is None
                 and result.read.confidence >= self.min_confidence
@@ -459,7 +469,7 @@ class ArrivalTracker:
             captured_at=track.first_seen,
             box=PlateBox(x1=max(0, x1), y1=max(0, y1), x2=max(0, x2), y2=max(0, y2)),
         )
-        return Arrival(event, decided_at, best.crop, track.readable_at)
+        return Arrival(event, decided_at, best.crop, track.readable_at, track.frame)
 
 
 def _vote_color(results: Sequence[PlateResult]) -> PlateColor:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -187,7 +187,40 @@ class EdgeSettings(BaseSettings):
     )
     snapshot_dir: Path = Field(
         default=Path("var/snapshots"),
-        description="Where plate crops are kept (<camera>/<date>/<event_id>.jpg); relative to the repository root.",
+        description="Where plate crops and frames are kept (<camera>/<date>/<event_id>.jpg and "
+        "<event_id>.frame.jpg); relative to the repository root.",
+    )
+    snapshot_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Day folders of snapshots older than this many days are deleted (at start-up and once a "
+        "day while running). Default 30.",
+    )
+    snapshot_frame_width: int = Field(
+        default=1280,
+        ge=0,
+        le=7680,
+        description="The frame a plate was read on is kept next to its crop, downscaled to at most this width "
+        "in pixels; 0 keeps no frame (crops only). Default 1280.",
+    )
+    snapshot_frame_quality: int = Field(
+        default=80, ge=10, le=100, description="JPEG quality of the kept frame (10-100). Default 80."
+    )
+    snapshot_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Serve kept snapshots read-only on http://<snapshot_host>:<port>/snapshots/<crop_ref or "
+        "frame_ref>; 0 (default) serves none.",
+    )
+    snapshot_host: str = Field(
+        default="127.0.0.1",
+        description="Address the snapshot endpoint binds; the LAN address (or 0.0.0.0) lets the server fetch them.",
+    )
+    snapshot_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="When set, the snapshot endpoint requires `Authorization: Bearer <token>`; empty (default) "
+        "requires none.",
     )
     mqtt_url: str = Field(
         default="mqtt://127.0.0.1:1883",

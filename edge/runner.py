@@ -28,7 +28,8 @@ from edge.outbox import Outbox
 from edge.presence import Presence
 from edge.publish import MqttPublisher
 from edge.reader import PlateReader
-from edge.snapshots import SnapshotStore
+from edge.snapshot_server import SnapshotServer
+from edge.snapshots import SnapshotRetention, SnapshotStore
 from edge.telemetry import Telemetry
 
 log = logging.getLogger("edge")
@@ -87,7 +88,11 @@ def run_edge(
     reader = reader or PlateReader.from_settings(settings)
     tracker = ArrivalTracker.from_settings(settings)
     gate = MotionGate.from_settings(settings)
-    snapshots = SnapshotStore(settings.snapshot_root)
+    snapshots = SnapshotStore(
+        settings.snapshot_root,
+        frame_max_width=settings.snapshot_frame_width,
+        frame_quality=settings.snapshot_frame_quality,
+    )
     frames = open_source(
         settings.source,
         realtime=settings.realtime,
@@ -144,6 +149,9 @@ def run_edge(
             broker_connected=lambda: publisher.connected,
         ),
     )
+    retention = SnapshotRetention(settings.snapshot_root, settings.snapshot_retention_days)
+    retention.start()  # the start-up purge runs here, then once a day on its own thread
+    snapshot_server = _start_snapshot_server(settings)
     publisher.start()
     courier.start()
     heartbeat.start()
@@ -165,7 +173,7 @@ def run_edge(
         for arrival in arrivals:
             event = arrival.event
             try:
-                event = snapshots.save(event, arrival.crop)
+                event = snapshots.save(event, arrival.crop, arrival.frame)
             except (OSError, ValueError) as exc:  # a full disk must not cost the arrival itself
                 log.warning("snapshot of %s not saved: %s", event.event_id, exc)
             since_first_read_s = max(0.0, (at - event.captured_at).total_seconds())
@@ -212,7 +220,8 @@ def run_edge(
                 stats.frames_with_reads += bool(results)
                 stats.reads += len(results)
                 height, width = frame.image.shape[:2]
-                store(tracker.update(frame.captured_at, results, (width, height)), frame.captured_at, t0)
+                decided = tracker.update(frame.captured_at, results, (width, height), frame.image)
+                store(decided, frame.captured_at, t0)
                 last_at = frame.captured_at
                 telemetry.frame(time.perf_counter() - t0, gated=not read)
             stats.frames_skipped_late = frames.stats.skipped_late
@@ -222,6 +231,9 @@ def run_edge(
         heartbeat.stop()
         if metrics is not None:
             metrics.stop()
+        retention.stop()
+        if snapshot_server is not None:
+            snapshot_server.stop()
         if not courier.drain(FLUSH_TIMEOUT_S):
             log.warning(
                 "%d 条到店事件留在出站队列，下次启动时发送 / %d arrival(s) stay in the outbox %s and are "
@@ -271,5 +283,24 @@ def _start_metrics(settings: EdgeSettings, readings: EdgeReadings) -> MetricsSer
         server.start()
     except OSError as exc:
         log.error("指标端口不可用 / metrics port %d unavailable: %s", settings.metrics_port, exc)
+        return None
+    return server
+
+
+def _start_snapshot_server(settings: EdgeSettings) -> SnapshotServer | None:
+    """The read-only snapshot endpoint when `snapshot_port` is set; a port in use costs the endpoint only."""
+    if not settings.snapshot_port:
+        return None
+    token = settings.snapshot_token
+    server = SnapshotServer(
+        settings.snapshot_root,
+        settings.snapshot_port,
+        settings.snapshot_host,
+        token.get_secret_value() if hasattr(token, "get_secret_value") else str(token or ""),
+    )
+    try:
+        server.start()
+    except OSError as exc:
+        log.error("截图端口不可用 / snapshot port %d unavailable: %s", settings.snapshot_port, exc)
         return None
     return server

@@ -48,6 +48,8 @@ def test_round_trip_keeps_chinese_readable() -> None:
         ({"schema_version": 2}, "schema_version"),
         ({"colour": "blue"}, "colour"),  # unknown field: a typo must not pass silently
         ({"crop_ref": "../../etc/passwd"}, "crop_ref"),
+        ({"frame_ref": "/etc/passwd"}, "frame_ref"),
+        ({"frame_ref": "gate-1/../../x.jpg"}, "frame_ref"),
         ({"char_confidences": [0.9, 1.2]}, "char_confidences"),
     ],
 )

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
@@ -91,6 +92,9 @@ def test_clip_to_mqtt_one_event_per_car(
     clip: Path, tmp_path: Path, mqtt_broker: EmbeddedBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
     s = settings(tmp_path, mqtt_broker, str(clip))
+    expired = s.snapshot_root / s.camera / "2000-01-01"  # far past the retention: purged at start-up
+    expired.mkdir(parents=True)
+    (expired / "old.jpg").write_bytes(b"jpg")
     client, got = subscribe(mqtt_broker, arrival_topic(s.site, s.camera))
     try:
         with caplog.at_level(logging.INFO, logger="edge"):
@@ -107,6 +111,10 @@ def test_clip_to_mqtt_one_event_per_car(
     assert stats.arrivals == 2 and stats.frames == 100 and stats.unacknowledged == 0
     for e in events:
         assert e.crop_ref and (s.snapshot_root / e.crop_ref).is_file() and e.crop_jpeg_b64
+        assert e.frame_ref and e.frame_ref.startswith(e.crop_ref.removesuffix(".jpg"))
+        frame = cv2.imread(str(s.snapshot_root / e.frame_ref))
+        assert frame is not None and 0 < frame.shape[1] <= s.snapshot_frame_width
+    assert not expired.exists()
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("arrival ")]
     assert len(lines) == 2 and "plate=京A12345" in lines[0] and "latency_ms=" in lines[0]
 
