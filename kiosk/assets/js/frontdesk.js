@@ -2,7 +2,10 @@
  * exactly one .arrival-card element carrying data-plate and data-event-id.
  * "已接待" posts the acknowledgement; the server stores it on the arrival, audits it and tells every
  * front-desk screen. The payload carries acknowledged_by / acknowledged_at, so a reloaded screen
- * shows it; the day's acknowledgements are also kept in localStorage (screens of older servers). */
+ * shows it; the day's acknowledgements are also kept in localStorage (screens of older servers).
+ * "更正车牌" (prominent on unknown and probable cards, small on the others) opens a dialog that posts
+ * the right plate, or "not on file", to /api/v1/arrivals/{id}/match; the card then changes in place
+ * when the server pushes the corrected arrival (same event_id). */
 (function () {
   "use strict";
   const { el } = DG;
@@ -54,6 +57,116 @@
     return button;
   }
 
+  /* ---------- correcting the plate ---------- */
+  const PLATE_MAX = 16; // the match endpoint's limit (MatchCorrection.plate max_length)
+  const PLATE_SEPARATORS = /[ ·•.\-_\u3000]/g; // server.matching.normalize_plate strips these
+
+  /** The plate as the server will look it up: no separators, upper case. */
+  function normalizePlate(text) {
+    return String(text || "").replace(PLATE_SEPARATORS, "").toUpperCase();
+  }
+
+  /** The server's rule for a typed plate: at most 16 characters, something left once normalised. */
+  function plateProblem(raw) {
+    if (raw.length > PLATE_MAX) return I18N.t("fd.correct.tooLong", { n: PLATE_MAX });
+    if (!normalizePlate(raw)) return I18N.t("fd.correct.empty");
+    return null;
+  }
+
+  function errorText(res) {
+    const detail = res && res.body && res.body.detail;
+    if (typeof detail === "string") return detail; // the server's own words: 车牌 X 未建档 / no vehicle …
+    if (Array.isArray(detail) && detail.length && detail[0].msg) return detail[0].msg;
+    return I18N.t("fd.correct.failed");
+  }
+
+  function needsCheck(a) {
+    return !a.known || a.match === "probable";
+  }
+
+  function correctControl(a, size) {
+    const strong = needsCheck(a);
+    return el("button", {
+      class: `btn correct-btn correct-btn--${size}${strong ? " correct-btn--strong" : ""}`, type: "button",
+      dataset: { action: "correct" }, text: I18N.t("fd.correct"),
+      onclick: () => openCorrection(a.event_id),
+    });
+  }
+
+  function openCorrection(eventId) {
+    const a = arrivals.get(eventId);
+    if (!a) return;
+    document.querySelectorAll("dialog.fd-correct").forEach((d) => d.remove());
+    const input = el("input", {
+      class: "fd-correct__input", type: "text", name: "plate", id: "fd-correct-plate", maxlength: PLATE_MAX,
+      autocomplete: "off", autocapitalize: "characters", spellcheck: "false", inputmode: "text",
+      value: a.plate, "aria-describedby": "fd-correct-error",
+    });
+    const error = el("p", { class: "fd-correct__error", id: "fd-correct-error", role: "alert", dataset: { slot: "correct-error" } });
+    const submit = el("button", { class: "btn btn--primary fd-correct__btn", type: "submit", dataset: { action: "correct-submit" },
+      text: I18N.t("fd.correct.submit") });
+    const none = el("button", { class: "btn fd-correct__btn fd-correct__none", type: "button", dataset: { action: "correct-none" },
+      text: I18N.t("fd.correct.none") });
+    const cancel = el("button", { class: "btn btn--ghost fd-correct__btn", type: "button", dataset: { action: "correct-cancel" },
+      text: I18N.t("fd.correct.cancel") });
+    const alternatives = (a.match_alternatives || []).map((plate) => el("button", {
+      class: "btn fd-correct__alt", type: "button", dataset: { action: "correct-alt", plate },
+      onclick: () => { input.value = plate; error.textContent = ""; send(plate); },
+    }, DG.plateBadge(plate, a.plate_color, a.plate_type, "s")));
+    const form = el("form", { class: "fd-correct__form", method: "dialog", novalidate: true },
+      el("h2", { class: "fd-correct__title", id: "fd-correct-title", text: I18N.t("fd.correct.title") }),
+      el("div", { class: "fd-correct__read" },
+        el("span", { class: "fd-correct__label", text: I18N.t("fd.correct.read") }),
+        DG.plateBadge(a.plate, a.plate_color, a.plate_type, "s")),
+      el("label", { class: "fd-correct__label", for: "fd-correct-plate", text: I18N.t("fd.correct.label") }),
+      input,
+      el("p", { class: "fd-correct__hint muted", text: I18N.t(alternatives.length ? "fd.correct.hint" : "fd.correct.hintType") }),
+      error,
+      alternatives.length
+        ? el("div", { class: "fd-correct__alts" },
+          el("div", { class: "fd-correct__label", text: I18N.t("fd.correct.alternatives") }), alternatives)
+        : null,
+      el("div", { class: "fd-correct__actions" }, none, cancel, submit));
+    const dialog = el("dialog", { class: "fd-correct", "aria-labelledby": "fd-correct-title", dataset: { eventId } }, form);
+    const buttons = () => dialog.querySelectorAll("button");
+
+    async function send(plate) {
+      buttons().forEach((b) => { b.disabled = true; });
+      const idle = submit.textContent;
+      submit.textContent = I18N.t("fd.correct.saving");
+      const res = await DG.api(`/api/v1/arrivals/${encodeURIComponent(eventId)}/match`,
+        { method: "POST", json: { plate } }).catch(() => null);
+      if (res && res.status === 401) { DG.toLogin(); return; }
+      buttons().forEach((b) => { b.disabled = false; });
+      submit.textContent = idle;
+      if (!res || !res.ok) {
+        error.textContent = errorText(res);
+        input.focus();
+        return;
+      }
+      dialog.close();
+      // the screens get the corrected arrival pushed; until it comes, the answer is the same arrival
+      const fixed = res.body && res.body.arrival;
+      if (fixed && fixed.event_id === eventId) arrivals.set(eventId, fixed);
+      render();
+    }
+
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const problem = plateProblem(input.value);
+      if (problem) { error.textContent = problem; input.focus(); return; }
+      send(normalizePlate(input.value));
+    });
+    input.addEventListener("input", () => { error.textContent = ""; });
+    none.addEventListener("click", () => send(null));
+    cancel.addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => dialog.remove());
+    document.body.append(dialog);
+    dialog.showModal();
+    input.focus();
+    input.select();
+  }
+
   function sorted() {
     return [...arrivals.values()].sort((a, b) => (a.captured_at < b.captured_at ? 1 : -1));
   }
@@ -103,7 +216,8 @@
       dataset: { plate: a.plate, eventId: a.event_id, known: String(a.known) },
     });
     const meta = el("div", { class: "fa-meta" },
-      el("strong", { text: DG.timeHM(a.captured_at) }), `${I18N.t("fd.camera")} ${a.camera}`);
+      el("strong", { text: DG.timeHM(a.captured_at) }), `${I18N.t("fd.camera")} ${a.camera}`,
+      el("div", { class: "fa-correct" }, correctControl(a, "l")));
     const crop = a.crop_url || (a.crop_jpeg_b64 ? `data:image/jpeg;base64,${a.crop_jpeg_b64}` : null);
     const head = el("div", { class: "fa-head" }, DG.plateBadge(a.plate, a.plate_color, a.plate_type, "xl"),
       crop ? el("img", { class: "fa-crop", alt: I18N.t("fd.crop"), src: crop }) : null,
@@ -165,7 +279,7 @@
       el("div", { class: `ac-name${a.known ? "" : " ac-name--unknown"}`, text: customerName(a) }),
       el("div", { class: "ac-sub", text: carLine(a) })),
     el("div", { class: "ac-side" }, tierChip(a), el("span", { class: "ac-time", text: DG.relTime(a.captured_at) })),
-    el("div", { class: "ac-ack" }, ackControl(a, "s")));
+    el("div", { class: "ac-ack" }, ackControl(a, "s"), correctControl(a, "s")));
   }
 
   function render() {
