@@ -8,8 +8,12 @@ match is corrected on the arrival (`server.corrections`), which records an alias
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, or_, select
 
 from server.models import (
@@ -142,8 +146,35 @@ def match_plate(session: Session, plate: str) -> VehicleFile | None:
     return load_vehicle_file(session, vehicle) if vehicle is not None else None
 
 
+CLAIM_STATS_MAX_AGE_S = 600.0
+"""How long a car model's claim statistics are reused. They aggregate thousands of claims and move
+by a claim or two a day, but counting them was half of an arrival's database time (bench server)."""
+_claim_stats: weakref.WeakKeyDictionary[Engine, dict[tuple[str, str, int], tuple[float, list[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+_claim_stats_lock = threading.Lock()
+
+
 def common_claim_types(session: Session, brand: str, model: str, *, limit: int = 3) -> list[str]:
-    """Most frequent claim types of a car model across the dealership's customers (aggregate only)."""
+    """Most frequent claim types of a car model across the dealership's customers (aggregate only),
+    cached per database for `CLAIM_STATS_MAX_AGE_S`."""
+    engine = session.get_bind()
+    key = (brand, model, limit)
+    now = time.monotonic()
+    with _claim_stats_lock:
+        cached = _claim_stats.get(engine, {}).get(key)  # type: ignore[call-overload]
+    if cached is not None and now - cached[0] < CLAIM_STATS_MAX_AGE_S:
+        return list(cached[1])
+    topics = _count_claim_types(session, brand, model, limit)
+    with _claim_stats_lock:
+        per_engine = _claim_stats.setdefault(engine, {})  # type: ignore[call-overload]
+        if len(per_engine) > 4096:  # more models than a dealership sells: start over
+            per_engine.clear()
+        per_engine[key] = (now, topics)
+    return list(topics)
+
+
+def _count_claim_types(session: Session, brand: str, model: str, limit: int) -> list[str]:
     n_vehicles = session.exec(
         select(func.count(col(Vehicle.id))).where(Vehicle.brand == brand, Vehicle.model == model)
     ).one()

@@ -158,3 +158,30 @@ def test_every_staff_route_requires_a_login(client: TestClient) -> None:
         "/api/v1/arrivals/{event_id}/match",
         "/api/v1/customers/{customer_id}",
     } <= set(checked)
+
+
+def test_claim_statistics_are_cached_per_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting a model's claims was half of an arrival's database time: it is reused for a while,
+    per database (two databases never share statistics), and recomputed once it is old."""
+    from sqlalchemy import create_engine
+    from sqlmodel import Session
+
+    import server.matching as matching
+
+    calls: list[tuple[str, str]] = []
+
+    def count(_session: Session, brand: str, model: str, _limit: int) -> list[str]:
+        calls.append((brand, model))
+        return [f"{brand}-{len(calls)}"]
+
+    monkeypatch.setattr(matching, "_count_claim_types", count)
+    a, b = create_engine("sqlite://"), create_engine("sqlite://")
+    with Session(a) as sa, Session(b) as sb:
+        first = matching.common_claim_types(sa, "丰田", "凯美瑞")
+        assert matching.common_claim_types(sa, "丰田", "凯美瑞") == first
+        assert len(calls) == 1
+        assert matching.common_claim_types(sb, "丰田", "凯美瑞") != first  # another database
+        assert len(calls) == 2
+        monkeypatch.setattr(matching, "CLAIM_STATS_MAX_AGE_S", 0.0)
+        matching.common_claim_types(sa, "丰田", "凯美瑞")
+        assert len(calls) == 3
