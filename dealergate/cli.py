@@ -82,14 +82,16 @@ def edge_run(
     source: Annotated[Optional[str], typer.Option(help="file path, rtsp:// or http:// URL, or USB index")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """运行门岗识别 / run the edge: capture → detect → read → publish arrivals."""
+    """运行门岗识别 / run the edge: capture → detect → read → publish arrivals (every camera of the config)."""
     from edge.config import EdgeSettings
-    from edge.runner import run_edge
+    from edge.runner import run_cameras
 
     _logging(verbose)
     try:
         settings = EdgeSettings.from_yaml(config) if config else EdgeSettings()
         if source is not None:
+            if settings.cameras:
+                raise ValueError("--source applies to a single camera; the config lists cameras: set each one's source")
             settings = settings.model_copy(update={"source": source})
     except Exception as exc:  # pydantic ValidationError, YAML errors, missing file
         typer.echo(f"配置错误 / invalid edge configuration: {exc}", err=True)
@@ -97,10 +99,15 @@ def edge_run(
     from edge.capture import SourceError
 
     try:
-        run_edge(settings, stop=_stop_on_signals())
+        runs = run_cameras(settings, stop=_stop_on_signals())
     except (SourceError, FileNotFoundError) as exc:
         typer.echo(f"边缘进程无法启动 / edge cannot start: {exc}", err=True)
         raise typer.Exit(2) from exc
+    failed = [r for r in runs if r.error is not None]
+    for run in failed:
+        typer.echo(f"摄像头失败 / camera {run.camera} failed: {run.error}", err=True)
+    if failed:  # every camera failed: a start-up error (2); some: the others ran to their end (1)
+        raise typer.Exit(2 if len(failed) == len(runs) else 1)
 
 
 @server_app.command("run")

@@ -1,9 +1,14 @@
-"""Settings of one edge process (one camera at one site), from the environment or a YAML file.
+"""Settings of one edge process (one or several cameras at one site), from the environment or a YAML file.
 
 Environment variables are `DEALERGATE_EDGE_<FIELD>` (e.g. `DEALERGATE_EDGE_SOURCE=rtsp://...`),
 except the broker address, `DEALERGATE_MQTT_URL`, which the server shares. In a YAML file the
 keys are the field names; the environment wins over the file so that a unit file can override one
 value of a shared config.
+
+A YAML file may list several cameras under `cameras:` (e.g. entrance and exit): each entry holds
+the per-camera keys (`PER_CAMERA_KEYS`: camera slug, source, gate line, motion region, ...) over
+the shared top-level settings (site, broker, models, snapshot folder, ...); `camera_settings()`
+gives one complete `EdgeSettings` per camera. Without `cameras:` the top level is the one camera.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -50,6 +55,40 @@ class _MappingSource(PydanticBaseSettingsSource):
 def _shared_env() -> dict[str, Any]:
     url = os.environ.get("DEALERGATE_MQTT_URL")
     return {"mqtt_url": url} if url else {}
+
+
+PER_CAMERA_KEYS = frozenset(
+    {
+        "camera",
+        "source",
+        "realtime",
+        "loop",
+        "stall_timeout_s",
+        "reconnect_max_s",
+        "detector",
+        "motion_threshold",
+        "motion_roi",
+        "motion_hold_s",
+        "idle_read_s",
+        "fallback_detector",
+        "fallback_interval_s",
+        "min_confidence",
+        "min_reads",
+        "early_reads",
+        "sure_confidence",
+        "gate_line",
+        "gate_inside",
+        "track_gap_s",
+        "cooldown_s",
+        "snapshot_frame_width",
+        "snapshot_frame_quality",
+        "mqtt_client_id",
+        "outbox_path",
+        "metrics_port",
+        "heartbeat_s",
+    }
+)
+"""Keys an entry of `cameras:` may set; every other setting is shared by the process's cameras."""
 
 
 class EdgeSettings(BaseSettings):
@@ -265,6 +304,12 @@ class EdgeSettings(BaseSettings):
         gt=0.0,
         description="Seconds between heartbeats on dealergate/<site>/<camera>/heartbeat. Default 30.",
     )
+    cameras: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Several cameras in one process (e.g. entrance and exit): each entry sets `camera` and any "
+        "per-camera key (source, realtime, loop, gate_line, gate_inside, motion_roi, detector, ...) over the "
+        "top-level settings, which the cameras share. Empty (default): one camera from the top level.",
+    )
 
     @field_validator("motion_roi")
     @classmethod
@@ -295,6 +340,57 @@ class EdgeSettings(BaseSettings):
         if self.gate_line is not None and self.gate_inside is not None:
             GateLine(self.gate_line[0], self.gate_line[1], self.gate_inside)  # raises on a bad inside point
         return self
+
+    @model_validator(mode="after")
+    def _cameras_are_valid(self) -> EdgeSettings:
+        """Unknown or shared-only keys, duplicate slugs and clashing per-camera resources are refused
+        at start-up, not when the second camera's thread starts."""
+        if self.cameras:
+            self.camera_settings()
+        return self
+
+    def camera_settings(self) -> list[EdgeSettings]:
+        """One complete settings object per camera: the top level alone without `cameras:`, else each
+        entry over the top level (validated like the top level; the environment is not read again,
+        so an entry's value wins over the shared one however that was set). Raises ValueError."""
+        if not self.cameras:
+            return [self]
+        shared = self.model_dump(exclude={"cameras"})
+        result: list[EdgeSettings] = []
+        for i, entry in enumerate(self.cameras):
+            label = f"cameras[{i}]" + (f" ({entry['camera']})" if "camera" in entry else "")
+            if "camera" not in entry:
+                raise ValueError(f"{label}: each camera needs its own `camera` slug")
+            unknown = sorted(k for k in entry if k not in type(self).model_fields)
+            if unknown:
+                raise ValueError(f"{label}: unknown setting(s) {', '.join(unknown)}")
+            shared_only = sorted(k for k in entry if k not in PER_CAMERA_KEYS)
+            if shared_only:
+                raise ValueError(
+                    f"{label}: {', '.join(shared_only)} is shared by all cameras of the process; set it at the top level"
+                )
+            try:
+                cam = type(self).model_validate({**shared, **entry, "cameras": []})
+            except ValidationError as exc:
+                raise ValueError(f"{label}: {exc}") from None
+            result.append(cam)
+        for what, key in (
+            ("camera slug", lambda c: c.camera),
+            ("MQTT client id (mqtt_client_id)", lambda c: c.client_id),
+            ("outbox file (outbox_path)", lambda c: str(c.outbox_file)),
+            ("metrics_port", lambda c: c.metrics_port or None),
+        ):
+            seen: dict[object, str] = {}
+            for cam in result:
+                value = key(cam)
+                if value is None:
+                    continue
+                if value in seen:
+                    other = seen[value]
+                    which = "" if other == cam.camera else f" (cameras {other!r} and {cam.camera!r})"
+                    raise ValueError(f"cameras: duplicate {what} {value!r}{which}; each camera needs its own")
+                seen[value] = cam.camera
+        return result
 
     @property
     def ocr_model_path(self) -> Path:

@@ -6,6 +6,9 @@ frames where the detector found a plate candidate. A decided arrival is written 
 outbox and the loop moves on; the outbox courier publishes it (QoS 1) whenever the broker is
 reachable, so neither a broker outage nor an edge restart loses a car. Alongside run the retained
 online/offline status (with last will) and the heartbeat.
+
+`run_cameras` runs several cameras of one config (`cameras:`) side by side, each in its own thread
+with its own pipeline, outbox, MQTT connection, status and heartbeat; see its docstring.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -74,13 +78,15 @@ def run_edge(
     *,
     reader: PlateReader | None = None,
     publisher: MqttPublisher | None = None,
+    shared_services: bool = True,
 ) -> EdgeStats:
     """Run until the file ends (unless looping) or `stop` is set; drains the outbox on exit.
 
     `reader` and `publisher` default to the configured ones (tests pass their own; a publisher
     passed in must not be started yet). Raises `SourceError` when no source is set or a file source
     is missing or unreadable (a live camera that does not answer is waited for) and
-    FileNotFoundError for a missing model.
+    FileNotFoundError for a missing model. `shared_services=False` leaves the snapshot purge and
+    endpoint to the caller (`run_cameras` runs them once for all cameras).
     """
     stop = stop or threading.Event()
     if not settings.source.strip():
@@ -150,8 +156,10 @@ def run_edge(
         ),
     )
     retention = SnapshotRetention(settings.snapshot_root, settings.snapshot_retention_days)
-    retention.start()  # the start-up purge runs here, then once a day on its own thread
-    snapshot_server = _start_snapshot_server(settings)
+    snapshot_server = None
+    if shared_services:
+        retention.start()  # the start-up purge runs here, then once a day on its own thread
+        snapshot_server = _start_snapshot_server(settings)
     publisher.start()
     courier.start()
     heartbeat.start()
@@ -255,8 +263,9 @@ def run_edge(
         stats.seconds = time.monotonic() - started
         stats.mean_frame_ms = telemetry.busy_total_s * 1000.0 / stats.frames if stats.frames else 0.0
         log.info(
-            "edge stop frames=%d gated=%d skipped_late=%d corrupt=%d reads=%d arrivals=%d departures=%d "
+            "edge stop camera=%s frames=%d gated=%d skipped_late=%d corrupt=%d reads=%d arrivals=%d departures=%d "
             "updates=%d suppressed=%d delivered=%d unacknowledged=%d mean_frame_ms=%.1f seconds=%.1f",
+            settings.camera,
             stats.frames,
             stats.frames_gated,
             stats.frames_skipped_late,
@@ -272,6 +281,78 @@ def run_edge(
             stats.seconds,
         )
     return stats
+
+
+@dataclass
+class CameraRun:
+    """How one camera of `run_cameras` ended: its stats, or the error that stopped it."""
+
+    camera: str
+    stats: EdgeStats | None = None
+    error: BaseException | None = None
+
+
+def run_cameras(
+    settings: EdgeSettings,
+    stop: threading.Event | None = None,
+    *,
+    reader_for: Callable[[EdgeSettings], PlateReader] | None = None,
+) -> list[CameraRun]:
+    """Run every camera of `settings` (`EdgeSettings.camera_settings()`) until all have ended or
+    `stop` is set; one `CameraRun` per camera, in config order.
+
+    Each camera runs `run_edge` in a thread of its own with its own `PlateReader` (`reader_for`,
+    default `PlateReader.from_settings`): a reader keeps per-stream state (the fallback detector's
+    pacing) and each camera may configure other detectors, so readers are not shared; the OCR model
+    is small (one onnxruntime session of `ocr_threads` threads per camera). A camera that cannot
+    start or fails (missing file, missing model, a crash) is logged and ends alone: the others go
+    on. `stop` (SIGTERM) stops all of them; each drains its outbox and publishes `offline`. The
+    snapshot purge and endpoint, shared by the cameras, run once here. With a single camera (no
+    `cameras:`) this is `run_edge` itself, errors included.
+    """
+    stop = stop or threading.Event()
+    cameras = settings.camera_settings()
+    make_reader = reader_for or PlateReader.from_settings
+    if not settings.cameras:
+        reader = reader_for(settings) if reader_for else None  # run_edge checks the source first
+        return [CameraRun(settings.camera, stats=run_edge(settings, stop, reader=reader))]
+    runs = [CameraRun(cam.camera) for cam in cameras]
+
+    def run_one(cam: EdgeSettings, run: CameraRun) -> None:
+        try:
+            run.stats = run_edge(cam, stop, reader=make_reader(cam), shared_services=False)
+        except BaseException as exc:  # one camera's failure must not stop the others
+            run.error = exc
+            expected = isinstance(exc, (SourceError, FileNotFoundError))  # no traceback for a config problem
+            log.error("camera %s stopped: %s", cam.camera, exc, exc_info=not expected)
+
+    retention = SnapshotRetention(settings.snapshot_root, settings.snapshot_retention_days)
+    retention.start()
+    snapshot_server = _start_snapshot_server(settings)
+    threads = [
+        threading.Thread(target=run_one, args=(cam, run), name=f"edge-{cam.camera}", daemon=True)
+        for cam, run in zip(cameras, runs)
+    ]
+    log.info("edge start site=%s cameras=%s", settings.site, ",".join(r.camera for r in runs))
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():  # short joins: the main thread keeps handling SIGTERM
+                thread.join(timeout=0.5)
+    except BaseException:
+        stop.set()  # an exception here (KeyboardInterrupt) still stops and flushes every camera
+        raise
+    finally:
+        for thread in threads:
+            thread.join(timeout=FLUSH_TIMEOUT_S + 10.0)
+        retention.stop()
+        if snapshot_server is not None:
+            snapshot_server.stop()
+    failed = [r.camera for r in runs if r.error is not None]
+    if failed:
+        log.error("%d of %d camera(s) failed: %s", len(failed), len(runs), ", ".join(failed))
+    return runs
 
 
 def _start_metrics(settings: EdgeSettings, readings: EdgeReadings) -> MetricsServer | None:
