@@ -43,6 +43,8 @@ class MotionGate:
         self.idle_read_s = idle_read_s
         self.last_change = 0.0
         """Fraction of the region that changed between the last two frames."""
+        self.moving = True
+        """Whether the last frame was within `hold_s` of motion (False: an idle check read)."""
         self._previous: np.ndarray | None = None
         self._last_motion_s = float("-inf")
         self._last_read_s = float("-inf")
@@ -68,6 +70,7 @@ class MotionGate:
     def should_read(self, image: np.ndarray, t_s: float) -> bool:
         """True when the frame at video time `t_s` should go through the plate reader."""
         if not self.enabled:
+            self.moving = True
             return True
         thumb = self._thumbnail(image)
         previous, self._previous = self._previous, thumb
@@ -78,7 +81,8 @@ class MotionGate:
             self.last_change = float(np.count_nonzero(moved)) / moved.size
         if self.last_change >= self.threshold:
             self._last_motion_s = t_s
-        read = t_s - self._last_motion_s <= self.hold_s or t_s - self._last_read_s >= self.idle_read_s
+        self.moving = t_s - self._last_motion_s <= self.hold_s
+        read = self.moving or t_s - self._last_read_s >= self.idle_read_s
         if read:
             self._last_read_s = t_s
         return read

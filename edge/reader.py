@@ -65,14 +65,15 @@ class PlateReader:
         interval = settings.fallback_interval_s if stream else 0.0
         return cls(make_detector(settings.detector), recognizer, fallback=fallback, fallback_interval_s=interval)
 
-    def read_frame(self, image: np.ndarray) -> list[PlateResult]:
+    def read_frame(self, image: np.ndarray, allow_fallback: bool = True) -> list[PlateResult]:
         """Plates in a full frame, surest read first, one result per plate.
 
         Reads that break every plate grammar or are unsure are dropped: on a frame they are a
-        grille or a shop sign far more often than a plate.
+        grille or a shop sign far more often than a plate. `allow_fallback=False` keeps to the
+        cheap detector (the edge's idle check reads).
         """
         results = self._read(image, self.detector.detect(image))
-        if self.fallback is not None and not any(r.read.confidence >= STRONG_READ_CONFIDENCE for r in results):
+        if allow_fallback and self.fallback is not None and not any(r.read.confidence >= STRONG_READ_CONFIDENCE for r in results):
             now = time.monotonic()
             if now - self._fallback_last >= self.fallback_interval_s:
                 self._fallback_last = now

@@ -60,3 +60,17 @@ def test_threshold_zero_reads_every_frame() -> None:
     gate = MotionGate(threshold=0.0)
     still = np.zeros((90, 160, 3), np.uint8)
     assert all(gate.should_read(still, i / FPS) for i in range(30))
+
+
+def test_idle_check_reads_are_marked_not_moving() -> None:
+    """The once-per-idle_read_s read of a still driveway is flagged, so the reader can keep to its
+    cheap detector; frames within hold_s of motion are 'moving'."""
+    gate = MotionGate(threshold=0.001, hold_s=0.5, idle_read_s=1.0)
+    still = np.full((180, 320, 3), 90, np.uint8)
+    assert gate.should_read(still, 0.0) and gate.moving  # first frame: everything changed
+    assert not gate.should_read(still, 0.6)
+    assert gate.should_read(still, 1.2) and not gate.moving  # idle check read
+    car = still.copy()
+    cv2.rectangle(car, (100, 80), (220, 160), (0, 0, 0), -1)
+    assert gate.should_read(car, 1.3) and gate.moving
+    assert MotionGate(threshold=0.0).moving

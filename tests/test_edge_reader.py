@@ -236,3 +236,13 @@ def test_a_repaired_read_is_flagged_with_the_raw_text(tmp_path: Path) -> None:
     [rec] = list(read_images_jsonl(PlateReader(ColorPlateDetector(), Scripted(repaired)), [str(crop_path)], ocr_only=True))
     assert rec["plates"][0]["text"] == "京D12345"
     assert rec["plates"][0]["repaired_from"] == "京012345"
+
+
+def test_idle_check_reads_can_skip_the_fallback(tmp_path: Path) -> None:
+    image = load_image(str(scene_with_plate(tmp_path)))
+    fallback = Fixed(OTHER_BOX)
+    reader = PlateReader(Fixed(), Scripted(good()), fallback=fallback)
+    assert reader.read_frame(image, allow_fallback=False) == []
+    assert fallback.calls == 0
+    assert [r.read.text for r in reader.read_frame(image)] == ["京A12345"]
+    assert fallback.calls == 1
