@@ -29,7 +29,7 @@ def test_bench_prints_one_json_object_with_every_figure(tmp_path: Path) -> None:
     for key in numbers:
         assert isinstance(result[key], float) and result[key] > 0, key
     assert isinstance(result["arrival_latency_p95_ms"], float | None)
-    assert isinstance(result["readable_latency_p95_ms"], float | None)
+    assert isinstance(result["first_read_latency_p95_ms"], float | None)
     assert isinstance(result["updates"], int) and result["updates"] >= 0
     for key in ("arrivals_expected", "arrivals_correct", "duplicates"):
         assert isinstance(result[key], int) and result[key] >= 0, key
