@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from dealergate.plates import mask_plate, region_of
 from server import renewal
 from server.db import local_day_bounds
+from server.kiosk_cards import arrival_card_ids
 from server.matching import VehicleFile, common_claim_types, load_vehicle_file, match_vehicle
 from server.models import Arrival, Customer, Gender, Vehicle
 from server.queries import advisor_states, appointment_today, open_tasks
@@ -297,9 +298,11 @@ def kiosk_payload(
     package: str | None,
     today: date,
     tz: ZoneInfo,
+    cards: list[int] | None = None,
 ) -> dict[str, Any]:
     """Public: nothing here may identify a person (no name, phone, full plate, crop or customer id) —
-    except the honorific greeting (王先生) of a customer who agreed to be greeted by name."""
+    except the honorific greeting (王先生) of a customer who agreed to be greeted by name.
+    `cards`: ids of the managers' kiosk cards targeted at this car (authored text, GET /api/v1/kiosk/cards)."""
     payload: dict[str, Any] = {
         "event_id": arrival.event_id,
         "captured_at": arrival.captured_at.astimezone(tz).isoformat(timespec="milliseconds"),
@@ -312,13 +315,17 @@ def kiosk_payload(
             "claim_topics": claim_topics,
             "seasonal_offer": renewal.seasonal_offer(today),
             "package": package or "comprehensive",
+            "cards": list(cards or []),
         },
     }
     customer = file.customer if file else None
     if customer is not None and customer.consent_greeting:
         name = honorific(customer)
         payload["consent_greeting"] = True
-        payload["greeting"] = {"zh": name, "en": name}  # the screen wraps it: 王先生，欢迎光临 / Welcome, 王先生
+        payload["greeting"] = {
+            "zh": name,
+            "en": name,
+        }  # the screen wraps it: 王先生，欢迎光临 / Welcome, 王先生
     return payload
 
 
@@ -371,10 +378,11 @@ def build_alerts(session: Session, arrival: Arrival, today: date, tz: ZoneInfo) 
         else {"appointment": None, "open_tasks": []}
     )
     topics = common_claim_types(session, file.vehicle.brand, file.vehicle.model) if file else []
+    cards = arrival_card_ids(session, today, file.vehicle.brand if file else None, arrival.plate_type)
     return Alerts(
         frontdesk=front,
         advisor=advisor_payload(front, file, a),
-        kiosk=kiosk_payload(arrival, file, topics, a.package if a else None, today, tz),
+        kiosk=kiosk_payload(arrival, file, topics, a.package if a else None, today, tz, cards),
         file=file,
         assessment=a,
     )

@@ -283,3 +283,30 @@ class PlateAlias(SQLModel, table=True):
     arrival_id: int | None = Field(default=None, foreign_key="arrival.id")
     created_by: str = Field(default="", max_length=32)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class KioskCard(SQLModel, table=True):
+    """A content card a manager wrote for the waiting-area kiosk (seasonal offer, service promotion,
+    insurance explainer): authored text only, never customer data. Shown while `active` and today is
+    within `starts_on`..`ends_on` (either open), in the attract loop and/or on the arrival screen of
+    a car of `brand` / `plate_type` (None: any car); `position` orders the cards."""
+
+    __tablename__ = "kiosk_card"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="offer", max_length=16, description="offer / service / insurance / other")
+    title_zh: str = Field(max_length=40)
+    title_en: str = Field(default="", max_length=80)
+    body_zh: str = Field(default="", max_length=300)
+    body_en: str = Field(default="", max_length=600)
+    brand: str | None = Field(default=None, max_length=32, description="only cars of this brand")
+    plate_type: str | None = Field(default=None, max_length=20, description="only this plate type")
+    in_loop: bool = Field(default=True, description="shown in the attract loop")
+    on_arrival: bool = Field(default=False, description="shown on a matching car's arrival screen")
+    active: bool = Field(default=True)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    position: int = Field(default=0, index=True)
+    updated_by: str = Field(default="", max_length=32)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)

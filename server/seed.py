@@ -18,12 +18,14 @@ from dealergate.plates import DIGITS, LETTERS, PlateType, matching_types
 from server import demo_catalog as cat
 from server.auth import create_staff_user
 from server.demo_catalog import CarModel
+from server.kiosk_cards import demo_cards
 from server.models import (
     Channel,
     Claim,
     Coverage,
     Customer,
     Gender,
+    KioskCard,
     Policy,
     Role,
     ServiceVisit,
@@ -428,6 +430,8 @@ def seed_demo(session: Session, dataset: DemoDataset) -> dict[str, int]:
         ServiceVisit(vehicle_id=vehicle_ids[s.vehicle_key], date=s.date, kind=s.kind, mileage=s.mileage)
         for s in dataset.visits
     )
+    cards = demo_cards() if session.exec(select(KioskCard.id).limit(1)).first() is None else []
+    session.add_all(cards)
     existing = set(session.exec(select(StaffUser.username)).all())
     staff = [
         create_staff_user(session, d.username, _DEMO_DISPLAY_NAMES[d.username], d.role, d.password)
@@ -441,4 +445,5 @@ def seed_demo(session: Session, dataset: DemoDataset) -> dict[str, int]:
         "claims": len(dataset.claims),
         "visits": len(dataset.visits),
         "staff": len(staff),
+        "kiosk_cards": len(cards),
     }

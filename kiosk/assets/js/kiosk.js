@@ -5,14 +5,17 @@
 (function () {
   "use strict";
   const { el } = DG;
-  const SLIDE_MS = 9000;
   const params = new URLSearchParams(window.location.search);
+  // how long each attract slide stays; ?slide_s= for trials and tests (1 s to 60 s)
+  const SLIDE_MS = Math.min(60, Math.max(1, Number(params.get("slide_s")) || 9)) * 1000;
   const token = params.get("token") || "";
   // how long an arrival stays before the loop resumes; ?welcome_s= for trials and tests (3 s to 10 min)
   const WELCOME_MS = Math.min(600, Math.max(3, Number(params.get("welcome_s")) || 25)) * 1000;
   const EXTRAS_REFRESH_MS = 3600 * 1000;
+  const CARDS_REFRESH_MS = 5 * 60 * 1000; // the managers' content cards (GET /api/v1/kiosk/cards)
   let catalog = { packages: [], seasonal_offer: "value_services" };
   let extras = { self_service_url: null, region_claims: {} };
+  let cards = []; // today's content cards, in the managers' order: authored text, nothing personal
   let slideIndex = 0;
   let slideTimer = null;
   let welcomeTimer = null;
@@ -71,6 +74,11 @@
         el("p", { class: "slide__sub", text: I18N.t("attract.daily.sub") }),
         el("p", { class: "slide__sub", text: I18N.t("kiosk.selfservice.sub") })),
     ];
+    cards.filter((c) => c.in_loop).forEach((c) => list.push(() => el("div", {
+      class: `slide slide--card kcard--${c.kind}`, dataset: { cardId: String(c.id) } },
+    el("div", { class: "slide__kicker", text: I18N.t(`kcard.kind.${c.kind}`) }),
+    el("h1", { class: "slide__title", text: I18N.pick(c.title) }),
+    el("p", { class: "slide__sub", text: I18N.pick(c.body) }))));
     if (extras.self_service_url) {
       list.push(() => el("div", { class: "slide slide--qr" },
         el("div", { class: "slide__kicker", text: I18N.t("kiosk.selfservice") }),
@@ -127,6 +135,16 @@
       el("p", { class: "faint", text: I18N.t("kiosk.region.note", { n: mix.claims }) }));
   }
 
+  /** The first card the arrival's payload names (targeted ones come first), as a panel: one fits. */
+  function cardPanels(k) {
+    const ids = (k.content && Array.isArray(k.content.cards)) ? k.content.cards : [];
+    return ids.map((id) => cards.find((c) => c.id === id)).filter(Boolean).slice(0, 1).map((c) =>
+      el("section", { class: "k-panel kcard", dataset: { cardId: String(c.id) } },
+        el("div", { class: "kcard__kicker", text: I18N.t(`kcard.kind.${c.kind}`) }),
+        el("h2", { text: I18N.pick(c.title) }),
+        el("p", { text: I18N.pick(c.body) })));
+  }
+
   function welcome(k) {
     const topics = k.content.claim_topics.length ? k.content.claim_topics : ["scratch", "glass", "rear_end"];
     const model = k.model ? `${k.brand} ${k.model}` : null;
@@ -137,12 +155,14 @@
           el("h1", { class: "welcome__title", text: greeting(k) }),
           el("p", { class: "welcome__sub", text: I18N.t("kiosk.welcome.sub") })),
         model ? el("div", { class: "welcome__car" }, el("b", { text: model })) : null),
-      el("section", { class: "k-panel claims-panel" },
-        el("h2", { text: model ? I18N.t("kiosk.claims.title", { model }) : I18N.t("kiosk.claims.generic") }),
-        el("ol", { class: "claims" }, topics.map((t, i) => el("li", {},
-          el("span", { class: "claims__n", text: String(i + 1) }),
-          el("span", { class: "claims__t", text: I18N.t(`claim.${t}`) }),
-          el("span", { class: "claims__d", text: I18N.t(`claimtip.${t}`) }))))),
+      el("div", { class: "welcome__left" },
+        el("section", { class: "k-panel claims-panel" },
+          el("h2", { text: model ? I18N.t("kiosk.claims.title", { model }) : I18N.t("kiosk.claims.generic") }),
+          el("ol", { class: "claims" }, topics.map((t, i) => el("li", {},
+            el("span", { class: "claims__n", text: String(i + 1) }),
+            el("span", { class: "claims__t", text: I18N.t(`claim.${t}`) }),
+            el("span", { class: "claims__d", text: I18N.t(`claimtip.${t}`) }))))),
+        ...cardPanels(k)),
       el("div", { class: "welcome__mid" },
         regionPanel(k),
         el("section", { class: "k-panel offer" },
@@ -171,6 +191,10 @@
 
   function show(k) {
     current = k;
+    const wanted = (k.content && Array.isArray(k.content.cards)) ? k.content.cards : [];
+    if (wanted.some((id) => !cards.some((c) => c.id === id))) {
+      loadCards().then(() => { if (current === k) render(); }); // a card written since the last load
+    }
     if (k.content && k.content.seasonal_offer) catalog.seasonal_offer = k.content.seasonal_offer;
     render();
     clearTimeout(welcomeTimer);
@@ -191,14 +215,20 @@
     if (res && res.ok) extras = res.body;
   }
 
+  async function loadCards() {
+    const res = await DG.api(`/api/v1/kiosk/cards?token=${encodeURIComponent(token)}`).catch(() => null);
+    if (res && res.ok) cards = res.body.cards;
+  }
+
   document.addEventListener("DOMContentLoaded", async () => {
     DG.startClock(document.querySelector("[data-slot=clock]"));
     const [res] = await Promise.all([
-      DG.api(`/api/v1/kiosk/catalog?token=${encodeURIComponent(token)}`).catch(() => null), loadExtras()]);
+      DG.api(`/api/v1/kiosk/catalog?token=${encodeURIComponent(token)}`).catch(() => null), loadExtras(), loadCards()]);
     if (res && res.ok) catalog = res.body;
     if (window.qrcode && qrcode.stringToBytesFuncs) qrcode.stringToBytes = qrcode.stringToBytesFuncs["UTF-8"];
     startLoop();
     setInterval(loadExtras, EXTRAS_REFRESH_MS);
+    setInterval(loadCards, CARDS_REFRESH_MS);
     const setState = DG.connectionIndicator(document.querySelector("[data-slot=conn]"));
     new DG.LiveSocket(`/ws/kiosk?token=${encodeURIComponent(token)}`, { onMessage, onState: setState });
     I18N.onChange(render);
