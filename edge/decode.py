@@ -51,7 +51,7 @@ class GrammarDecoder:
         templates: dict[tuple[str, ...], list[PlateType]] = {}
         for t in layouts:
             templates.setdefault(PLATE_TEMPLATES[t], []).append(t)
-        self.layouts = [types for types in templates.values()]
+        self.layouts = list(templates.values())
         masks = np.zeros((len(templates), slots, len(alphabet)), dtype=bool)
         for k, template in enumerate(templates):
             for pos, chars in enumerate(template):

@@ -40,8 +40,9 @@ class PlateRead:
     """What the OCR read in one crop: text without padding, its confidence (that of its least
     sure character: one wrong character makes a wrong plate) and each character's.
 
-    `type_hint` is the layout the model itself recognised when it has a layout head (None
-    otherwise); it only breaks ties the grammar and the colour leave open.
+    `type_hint` is the layout whose rules the decoded text follows, chosen with the model's layout
+    head among layouts sharing a grammar (None from a recognizer without one); it only breaks ties
+    the grammar and the colour leave open.
     """
 
     text: str

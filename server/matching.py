@@ -140,12 +140,6 @@ def load_vehicle_file(session: Session, vehicle: Vehicle) -> VehicleFile:
     )
 
 
-def match_plate(session: Session, plate: str) -> VehicleFile | None:
-    """The file of the car with exactly this plate, or None for a plate the dealership does not know."""
-    vehicle = find_vehicle(session, plate)
-    return load_vehicle_file(session, vehicle) if vehicle is not None else None
-
-
 CLAIM_STATS_MAX_AGE_S = 600.0
 """How long a car model's claim statistics are reused. They aggregate thousands of claims and move
 by a claim or two a day, but counting them was half of an arrival's database time (bench server)."""
