@@ -12,6 +12,10 @@ Real crops are referenced by relative path, never copied. lyl8213_valid appears 
 validation CSV (monitoring). ccpd_crops is split by a hash of the file name: 70 % trains (a second
 camera, font and province mix), the other 30 % (`ccpd_heldout`) is never read here and is what the
 model card reports. easypr_dev is never read here: it is the full-scene test set.
+
+The real crops are nearly all 苏 / 皖 / 沪 / 浙, so `generate` also writes province-swapped copies of
+them (`--province-swaps`, see dealergate.synth.province_swap): real-looking plates of all 31
+provinces, without which the model reads a photographed 湘 or 粤 plate as 苏.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import numpy as np
 from dealergate.plate_crops import stitch_rows
 from dealergate.plates import PROVINCES, PlateType
 from dealergate.synth.plate_render import degrade, random_plate_text, render_plate
+from dealergate.synth.province_swap import swap_province
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models"
@@ -94,11 +99,48 @@ def _write_chunk(args: tuple[Path, int, int, int]) -> list[tuple[str, str, str]]
 
 
 def write_synthetic(out_dir: Path, n: int, seed: int, workers: int) -> list[tuple[str, str, str]]:
+    """The synthetic set; a set already written with the same seed and size is reused (it is the
+    same data: every sample is seeded by (seed, index))."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = out_dir / f".done-{seed}-{n}.csv"
+    if stamp.is_file():
+        with stamp.open(encoding="utf-8") as f:
+            return [tuple(row) for row in csv.reader(f)]  # type: ignore[misc]
     step = 500
     chunks = [(out_dir, seed, s, min(s + step, n)) for s in range(0, n, step)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return [row for rows in pool.map(_write_chunk, chunks) for row in rows]
+        rows = [row for rows in pool.map(_write_chunk, chunks) for row in rows]
+    with stamp.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return rows
+
+
+def write_province_swaps(
+    rows: list[tuple[str, str, str]], per_crop: int, seed: int
+) -> list[tuple[str, str, str]]:
+    """`per_crop` copies of each real single-row crop with its province replaced by a random one of
+    the 31 (`dealergate.synth.province_swap`): real-looking plates of every province, so that the
+    model stops reading every photographed plate as one of the four provinces the real sets hold.
+    Crops whose first character is not found cleanly are skipped."""
+    out_dir = DATA / "real_swap"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out: list[tuple[str, str, str]] = []
+    for i, (rel, text, region) in enumerate(rows):
+        if len(text) != 7 or text[0] not in PROVINCES:
+            continue
+        crop = cv2.imread(str(DATA / rel))
+        if crop is None:
+            continue
+        rng = np.random.default_rng([seed, i])
+        for k in range(per_crop):
+            swapped = swap_province(crop, rng)
+            if swapped is None:
+                break  # the first character was not found: no copy of this crop can be made
+            image, province = swapped
+            name = f"{i:05d}_{k}.jpg"
+            cv2.imwrite(str(out_dir / name), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            out.append((f"{out_dir.name}/{name}", province + text[1:], region))
+    return out
 
 
 def real_plate_type(image: Path) -> PlateType:
@@ -152,11 +194,13 @@ def cmd_generate(a: argparse.Namespace) -> None:
     val = write_synthetic(DATA / "synth_val", a.n_val, a.seed + 1, a.workers)
     real_train = real_rows("lyl8213_train.csv", DATA) + real_rows("ccpd_crops.csv", DATA, heldout=False)
     real_val = real_rows("lyl8213_valid.csv", DATA)
-    write_csv(DATA / "train.csv", train + real_train * a.real_oversample)
+    swaps = write_province_swaps(real_train, a.province_swaps, a.seed) if a.province_swaps else []
+    write_csv(DATA / "train.csv", train + real_train * a.real_oversample + swaps)
     write_csv(DATA / "val.csv", val + real_val)
     print(
         f"generated {len(train)} train + {len(val)} val synthetic, "
-        f"{len(real_train)} real x{a.real_oversample} in {time.perf_counter() - t0:.0f} s",
+        f"{len(real_train)} real x{a.real_oversample}, {len(swaps)} province swaps "
+        f"in {time.perf_counter() - t0:.0f} s",
         flush=True,
     )
 
@@ -234,6 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     gen.add_argument("--n-train", type=int, default=36000)
     gen.add_argument("--n-val", type=int, default=1200)
     gen.add_argument("--real-oversample", type=int, default=8)
+    gen.add_argument("--province-swaps", type=int, default=3, help="province-swapped copies per real crop")
     gen.add_argument("--seed", type=int, default=1234)
     gen.add_argument("--workers", type=int, default=2)
     tr = argparse.ArgumentParser(add_help=False)

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from dealergate.plates import DIGITS, LETTERS, PROVINCES, PlateType, matching_types
 
-__all__ = ["PLATE_SIZE_MM", "RENDERABLE_TYPES", "degrade", "random_plate_text", "render_plate"]
+__all__ = ["PLATE_SIZE_MM", "RENDERABLE_TYPES", "cjk_glyph", "degrade", "random_plate_text", "render_plate"]
 
 RENDERABLE_TYPES: tuple[PlateType, ...] = tuple(t for t in PlateType if t is not PlateType.UNKNOWN)
 """Every plate type the renderer draws (all but UNKNOWN)."""
@@ -149,6 +149,13 @@ def _glyph(char: str, path: str, index: int, stroke: int) -> np.ndarray:
     if ys.size == 0:
         raise ValueError(f"font {path} has no glyph for {char!r}")
     return np.ascontiguousarray(mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
+
+
+def cjk_glyph(char: str, rng: np.random.Generator) -> np.ndarray:
+    """Coverage mask (0..1) of a Chinese character in a random plate-like font and stroke weight."""
+    cjk_fonts, _ = _font_lists()
+    path, index = cjk_fonts[rng.integers(len(cjk_fonts))]
+    return _glyph(char, path, index, int(rng.choice([0, 1, 1, 2, 2])))
 
 
 # ---------------------------------------------------------------------------------------------
