@@ -18,8 +18,8 @@ from dealergate.plates import mask_plate, region_of
 from server import renewal
 from server.db import local_day_bounds
 from server.kiosk_cards import arrival_card_ids
-from server.matching import VehicleFile, common_claim_types, load_vehicle_file, match_vehicle
-from server.models import Arrival, Customer, Gender, Vehicle
+from server.matching import PlateMatch, VehicleFile, common_claim_types, load_vehicle_file, match_vehicle
+from server.models import Arrival, Customer, Gender, RenewalTask, Vehicle
 from server.queries import advisor_states, appointment_today, open_tasks
 from server.renewal import (
     AdvisorState,
@@ -61,6 +61,10 @@ class Alerts:
     kiosk: dict[str, Any]
     file: VehicleFile | None = None
     assessment: Assessment | None = None
+    advisor_id: int | None = None
+    """Staff id of the advisor the router picked (`assessment.routing.advisor`)."""
+    open_tasks: tuple[RenewalTask, ...] = ()
+    """The car's open renewal tasks the front desk was shown (the arrival task is one of them, if open)."""
 
 
 def honorific(customer: Customer) -> str:
@@ -329,7 +333,9 @@ def kiosk_payload(
     return payload
 
 
-def _desk_extras(session: Session, file: VehicleFile, today: date, tz: ZoneInfo) -> dict[str, Any]:
+def _desk_extras(
+    session: Session, file: VehicleFile, tasks: list[RenewalTask], today: date, tz: ZoneInfo
+) -> dict[str, Any]:
     """Today's appointment and the open reminders (renewal tasks) of this car, for the front desk."""
     appointment = (
         appointment_today(
@@ -354,26 +360,38 @@ def _desk_extras(session: Session, file: VehicleFile, today: date, tz: ZoneInfo)
                 "due_date": t.due_date.isoformat(),
                 "status": t.status,
             }
-            for t in open_tasks(session, file.vehicle.id or 0)
+            for t in tasks
         ],
     }
 
 
-def build_alerts(session: Session, arrival: Arrival, today: date, tz: ZoneInfo) -> Alerts:
-    """All three payloads of a stored arrival, from the database as it is now."""
+def build_alerts(
+    session: Session, arrival: Arrival, today: date, tz: ZoneInfo, *, match: PlateMatch | None = None
+) -> Alerts:
+    """All three payloads of a stored arrival, from the database as it is now.
+
+    `match`: how the arrival's plate was just matched (the ingest has it), so a probable match's
+    alternatives are not looked up again; without it they are, from the stored plate.
+    """
     file = None
     if arrival.vehicle_id is not None:
-        vehicle = session.get(Vehicle, arrival.vehicle_id)
-        file = load_vehicle_file(session, vehicle) if vehicle is not None else None
+        vehicle = session.get(Vehicle, arrival.vehicle_id)  # the matched car: already in the session
+        owner = match.owner if match is not None else None
+        file = load_vehicle_file(session, vehicle, owner) if vehicle is not None else None
     a = None
+    advisor_id = None
+    tasks: list[RenewalTask] = []
     if file is not None:
-        customer_id = file.customer.id if file.customer is not None else None
-        a = assess(file, today, advisor_states(session, today=today, tz=tz, customer_id=customer_id), tz)
+        roster = advisor_states(session, today=today, tz=tz, served=file.contact_staff)
+        a = assess(file, today, roster.advisors, tz)
+        advisor_id = roster.ids.get(a.routing.advisor.username) if a.routing.advisor is not None else None
+        tasks = open_tasks(session, file.vehicle.id or 0)
     front = frontdesk_payload(arrival, file, a, tz)
     if arrival.match == "probable":
-        front["match_alternatives"] = list(match_vehicle(session, arrival.plate).alternatives)
+        found = match if match is not None else match_vehicle(session, arrival.plate)
+        front["match_alternatives"] = list(found.alternatives)
     front.update(
-        _desk_extras(session, file, today, tz)
+        _desk_extras(session, file, tasks, today, tz)
         if file is not None
         else {"appointment": None, "open_tasks": []}
     )
@@ -385,6 +403,8 @@ def build_alerts(session: Session, arrival: Arrival, today: date, tz: ZoneInfo) 
         kiosk=kiosk_payload(arrival, file, topics, a.package if a else None, today, tz, cards),
         file=file,
         assessment=a,
+        advisor_id=advisor_id,
+        open_tasks=tuple(tasks),
     )
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, and_, bindparam, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -33,6 +33,20 @@ from server.push import Audience, PushHub
 from server.tasks import open_arrival_task
 
 log = logging.getLogger(__name__)
+
+
+_STORED = select(Arrival.id, Arrival.event_id).where(Arrival.event_id == bindparam("event_id"))
+_STORED_OR_SEEN = select(Arrival.id, Arrival.event_id).where(
+    or_(
+        Arrival.event_id == bindparam("event_id"),
+        and_(
+            Arrival.plate == bindparam("plate"),
+            col(Arrival.captured_at) >= bindparam("seen_from"),
+            col(Arrival.captured_at) <= bindparam("seen_to"),
+        ),
+    )
+)
+"""Built once (every arrival runs it): this event's row, and its plate's arrivals around its time."""
 
 
 @dataclass(frozen=True)
@@ -98,12 +112,12 @@ class ArrivalProcessor:
         tz = self._settings.tz
         try:
             with session_scope(self._engine) as session:
-                stored = session.exec(select(Arrival).where(Arrival.event_id == event_id)).first()
-                if stored is not None:
+                stored_id, repeat = self._prior(session, event_id, plate, captured, window)
+                if stored_id is not None:
+                    stored = session.get_one(Arrival, stored_id)
                     if event.revision <= stored.revision:
                         return self._duplicate(event_id, plate, event.revision, stored.revision)
                     return self._correct(session, stored, event)
-                repeat = self._seen_within(session, plate, captured, window)
                 found = match_vehicle(session, plate)
                 vehicle = found.vehicle
                 arrival = Arrival(
@@ -124,9 +138,9 @@ class ArrivalProcessor:
                 session.add(arrival)
                 session.flush()
                 today = local_today(tz)
-                alerts = None if repeat else build_alerts(session, arrival, today, tz)
-                if alerts is not None and alerts.file is not None and alerts.assessment is not None:
-                    open_arrival_task(session, arrival, alerts.file, alerts.assessment, today)
+                alerts = None if repeat else build_alerts(session, arrival, today, tz, match=found)
+                if alerts is not None:
+                    self._open_task(session, arrival, alerts, today)
         except IntegrityError:  # the same event stored concurrently (redelivery race)
             return self._duplicate(event_id, plate, event.revision, None)
         matched = vehicle is not None
@@ -175,9 +189,8 @@ class ArrivalProcessor:
         alerts = None
         if arrival.alerted:
             today = local_today(tz)
-            alerts = build_alerts(session, arrival, today, tz)
-            if alerts.file is not None and alerts.assessment is not None:
-                open_arrival_task(session, arrival, alerts.file, alerts.assessment, today)
+            alerts = build_alerts(session, arrival, today, tz, match=found)
+            self._open_task(session, arrival, alerts, today)
         session.commit()  # pushed only once stored, as for a first arrival
         log_event(
             log,
@@ -237,6 +250,20 @@ class ArrivalProcessor:
         )
         return ArrivalOutcome("departed", event_id, matched=target.vehicle_id is not None)
 
+    @staticmethod
+    def _open_task(session: Session, arrival: Arrival, alerts: Alerts, today: date) -> None:
+        """A known car's arrival opens (or refreshes) its arrival task for the advisor routed to."""
+        if alerts.file is not None and alerts.assessment is not None:
+            open_arrival_task(
+                session,
+                arrival,
+                alerts.file,
+                alerts.assessment,
+                today,
+                advisor_id=alerts.advisor_id,
+                open_tasks=alerts.open_tasks,
+            )
+
     def _push(self, alerts: Alerts) -> None:
         """The same three messages for a first alert and for its correction: screens key cards by `event_id`."""
         if self._hub is not None:
@@ -247,6 +274,26 @@ class ArrivalProcessor:
                     Audience.KIOSK: {"type": "arrival", "data": alerts.kiosk},
                 }
             )
+
+    @staticmethod
+    def _prior(
+        session: Session, event_id: str, plate: str, captured: datetime, window: timedelta
+    ) -> tuple[int | None, bool]:
+        """Both checks a new event needs, in one query: the row id of this event when it is stored
+        already (a redelivery or a correction), and whether its plate was seen within ± the dwell
+        window (a queueing or returning car, as `_seen_within` decides for a correction)."""
+        if window.total_seconds() > 0:
+            params = {
+                "event_id": event_id,
+                "plate": plate,
+                "seen_from": captured - window,
+                "seen_to": captured + window,
+            }
+            rows = session.exec(_STORED_OR_SEEN, params=params).all()
+        else:
+            rows = session.exec(_STORED, params={"event_id": event_id}).all()
+        stored = next((row_id for row_id, row_event in rows if row_event == event_id), None)
+        return stored, stored is None and len(rows) > 0
 
     @staticmethod
     def _seen_within(

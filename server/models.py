@@ -199,6 +199,13 @@ class RenewalTask(SQLModel, table=True):
     """One piece of renewal work for one car: a timeline contact, an in-store arrival, a thank-you."""
 
     __tablename__ = "renewal_task"
+    # every arrival asks, per advisor, whether one of their tasks is in progress and how many they got
+    # today (queries.advisor_states): reminder runs pile up an advisor's tasks by the hundred thousand,
+    # and these keep both questions index range scans (each also serves "tasks of an advisor")
+    __table_args__ = (
+        Index("ix_renewal_task_assignee_status", "assigned_to", "status"),
+        Index("ix_renewal_task_assignee_created", "assigned_to", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
@@ -210,7 +217,7 @@ class RenewalTask(SQLModel, table=True):
     status: str = Field(
         default="open", max_length=12, index=True, description="open / in_progress / done / cancelled"
     )
-    assigned_to: int | None = Field(default=None, foreign_key="staffuser.id", index=True)
+    assigned_to: int | None = Field(default=None, foreign_key="staffuser.id")
     arrival_id: int | None = Field(default=None, foreign_key="arrival.id")
     lane: str = Field(default="", max_length=16, description="tablet / private_room (Lane)")
     outcome: str = Field(default="", max_length=16, description="ContactOutcome when done")

@@ -33,8 +33,9 @@ def test_smoke_bench_on_sqlite_and_postgresql(tmp_path: Path, postgres_cluster: 
         assert r["indexed"] == {
             "plate_lookup": True,
             "current_policy": True,
-            "model_claim_stats": True,
             "dwell_window": True,
+            "advisor_busy": True,
+            "advisor_load": True,
         }, backend
     assert any(n.startswith("sqlite: seeded") for n in notes)
     cached = tmp_path / plan.cache_name

@@ -231,6 +231,36 @@ def test_arrival_names_the_cards_targeted_at_its_car(client: TestClient) -> None
         manager.delete(f"/api/v1/kiosk-cards/{card['id']}")
 
 
+def test_arrivals_see_a_card_change_at_once(client: TestClient) -> None:
+    """Arrivals reuse the list of cards (`kiosk_cards.ARRIVAL_CARDS_MAX_AGE_S`), but a change the
+    managers commit shows on the very next arrival: new, switched off, retargeted, deleted."""
+    manager = login(client, Role.MANAGER)
+    engine = client.app.state.engine
+    with Session(engine) as s:
+        car = s.exec(select(Vehicle).where(Vehicle.plate_type == "blue")).first()
+    assert car is not None
+
+    def shown() -> list[int]:
+        arrival = Arrival(
+            event_id="card-cache-test", site="demo", camera="gate-1", plate=car.plate, confidence=0.97,
+            plate_type=car.plate_type, captured_at=utc_now(), vehicle_id=car.id, match="exact",
+        )  # fmt: skip
+        with Session(engine) as s:
+            return build_alerts(s, arrival, local_today(TZ), TZ).kiosk["content"]["cards"]
+
+    before = shown()
+    card = manager.post("/api/v1/kiosk-cards", json=_card(brand=car.brand, on_arrival=True)).json()
+    assert shown()[0] == card["id"]  # targeted at this car: first
+    manager.patch(f"/api/v1/kiosk-cards/{card['id']}", json={"active": False})
+    assert card["id"] not in shown()
+    manager.patch(f"/api/v1/kiosk-cards/{card['id']}", json={"active": True, "brand": car.brand + "X"})
+    assert card["id"] not in shown()
+    manager.patch(f"/api/v1/kiosk-cards/{card['id']}", json={"brand": None})
+    assert card["id"] in shown()
+    manager.delete(f"/api/v1/kiosk-cards/{card['id']}")
+    assert shown() == before
+
+
 def test_content_page_is_for_managers(client: TestClient) -> None:
     anonymous = TestClient(client.app, follow_redirects=False)
     assert anonymous.get("/kiosk-content").headers["location"] == "/login?next=/kiosk-content"

@@ -161,27 +161,64 @@ def test_every_staff_route_requires_a_login(client: TestClient) -> None:
 
 
 def test_claim_statistics_are_cached_per_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Counting a model's claims was half of an arrival's database time: it is reused for a while,
-    per database (two databases never share statistics), and recomputed once it is old."""
+    """Counting a model's claims was half of an arrival's database time: every model's figures are
+    counted at once and reused for a while, per database (two databases never share statistics),
+    and recounted once they are old."""
     from sqlalchemy import create_engine
-    from sqlmodel import Session
 
-    import server.matching as matching
+    from server import matching
 
-    calls: list[tuple[str, str]] = []
+    calls: list[object] = []
 
-    def count(_session: Session, brand: str, model: str, _limit: int) -> list[str]:
-        calls.append((brand, model))
-        return [f"{brand}-{len(calls)}"]
+    def count(session: Session) -> matching.ClaimStats:
+        calls.append(session.get_bind())
+        return {("丰田", "凯美瑞"): (f"glass-{len(calls)}", "scratch", "flood", "theft")}
 
     monkeypatch.setattr(matching, "_count_claim_types", count)
     a, b = create_engine("sqlite://"), create_engine("sqlite://")
     with Session(a) as sa, Session(b) as sb:
         first = matching.common_claim_types(sa, "丰田", "凯美瑞")
+        assert first == ["glass-1", "scratch", "flood"]  # the three most frequent
         assert matching.common_claim_types(sa, "丰田", "凯美瑞") == first
+        assert matching.common_claim_types(sa, "本田", "思域") == []  # counted in the same go
         assert len(calls) == 1
         assert matching.common_claim_types(sb, "丰田", "凯美瑞") != first  # another database
         assert len(calls) == 2
         monkeypatch.setattr(matching, "CLAIM_STATS_MAX_AGE_S", 0.0)
         matching.common_claim_types(sa, "丰田", "凯美瑞")
         assert len(calls) == 3
+
+
+def test_claim_statistics_count_each_model_and_hide_small_ones(fresh_database_url: str) -> None:
+    """Most frequent claim types first (ties by name), per model; a model with fewer cars than
+    `MIN_VEHICLES_FOR_STATS` shows none (an aggregate of two cars could point at a person)."""
+    from datetime import date
+
+    from server import matching
+    from server.db import make_engine
+    from server.migrate import upgrade_database
+    from server.models import Claim
+
+    engine = make_engine(fresh_database_url)
+    upgrade_database(engine)
+    big = [Vehicle(plate=f"粤A1000{i}", brand="丰田", model="凯美瑞") for i in range(6)]
+    small = [Vehicle(plate=f"粤B1000{i}", brand="本田", model="思域") for i in range(2)]
+    with Session(engine) as s:
+        s.add_all(big + small)
+        s.flush()
+        kinds = ["glass", "glass", "glass", "scratch", "flood", "flood", "theft", "collision", "collision"]
+        s.add_all(
+            Claim(vehicle_id=big[i % 6].id or 0, date=date(2026, 1, 1), amount=100, type=k)
+            for i, k in enumerate(kinds)
+        )
+        s.add_all(
+            Claim(vehicle_id=small[0].id or 0, date=date(2026, 1, 1), amount=100, type="glass")
+            for _ in range(3)
+        )
+        s.commit()
+        assert matching.common_claim_types(s, "丰田", "凯美瑞") == ["glass", "collision", "flood"]
+        everything = ["glass", "collision", "flood", "scratch", "theft"]
+        assert matching.common_claim_types(s, "丰田", "凯美瑞", limit=5) == everything
+        assert matching.common_claim_types(s, "本田", "思域") == []
+        assert matching.common_claim_types(s, "大众", "朗逸") == []
+    engine.dispose()
