@@ -207,6 +207,17 @@ def test_fallback_runs_only_without_a_confident_read(tmp_path: Path) -> None:
     assert texts == ["沪B54321", "京A12345"]  # surest first, both plates kept
 
 
+def test_thorough_reader_runs_the_fallback_after_a_sure_read_too(tmp_path: Path) -> None:
+    """The plate of a parked car behind is found even when the main plate read surely."""
+    image = load_image(str(scene_with_plate(tmp_path)))
+    fallback = Fixed(OTHER_BOX)
+    reader = PlateReader(
+        Fixed(PLATE_BOX), Scripted(good(conf=0.95), good("沪B54321", 0.9)), fallback=fallback, always_fallback=True
+    )
+    assert [r.read.text for r in reader.read_frame(image)] == ["京A12345", "沪B54321"]
+    assert fallback.calls == 1
+
+
 def test_fallback_is_rate_limited_on_streams(tmp_path: Path) -> None:
     image = load_image(str(scene_with_plate(tmp_path)))
     fallback = Fixed()
