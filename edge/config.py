@@ -161,6 +161,12 @@ class EdgeSettings(BaseSettings):
         description="The fallback detector runs at most this often on a video stream (it costs ~30 ms a "
         "frame); still images (`dealergate read`) always get it.",
     )
+    still_second_look_px: int = Field(
+        default=1280,
+        ge=0,
+        description="A still image (`dealergate read`) where nothing was read is searched again by the learned "
+        "detector at this long side (small plates in large photos); 0 turns it off. Never on a stream.",
+    )
     ocr_model: Path = Field(
         default=Path("models/ocr/dealergate_ocr.onnx"),
         description="ONNX OCR model (fast-plate-ocr); relative paths start at the repository root.",

@@ -45,6 +45,7 @@ class PlateReader:
         fallback: Detector | None = None,
         fallback_interval_s: float = 0.0,
         always_fallback: bool = False,
+        second_look: Detector | None = None,
     ) -> None:
         self.detector = detector
         self.recognizer = recognizer
@@ -53,6 +54,7 @@ class PlateReader:
         self.fallback = fallback
         self.fallback_interval_s = fallback_interval_s
         self.always_fallback = always_fallback
+        self.second_look = second_look
         self._fallback_last = -float("inf")
 
     @classmethod
@@ -61,18 +63,25 @@ class PlateReader:
 
         `stream=False` (still images) runs the fallback detector whenever it is needed; `thorough`
         runs it on every image, also when the first detector read a plate surely: it then finds
-        the small plates of parked cars behind the main one too, at about twice the time per image."""
+        the small plates of parked cars behind the main one too, at about twice the time per image.
+        Still images where nothing was read get a second look by the fallback detector at
+        `still_second_look_px` (a small plate in a large photo); never on a stream, where most
+        frames hold no plate."""
         recognizer = FastPlateRecognizer(
             settings.ocr_model_path, settings.ocr_config_path, threads=settings.ocr_threads
         )
         fallback = make_detector(settings.fallback_detector) if settings.fallback_detector else None
         interval = settings.fallback_interval_s if stream else 0.0
+        second_look = None
+        if not stream and settings.fallback_detector == "retina" and settings.still_second_look_px > 0:
+            second_look = make_detector("retina", long_side=settings.still_second_look_px, min_score=0.5)
         return cls(
             make_detector(settings.detector),
             recognizer,
             fallback=fallback,
             fallback_interval_s=interval,
             always_fallback=thorough and fallback is not None,
+            second_look=second_look,
         )
 
     def read_frame(self, image: np.ndarray, allow_fallback: bool = True) -> list[PlateResult]:
@@ -89,6 +98,8 @@ class PlateReader:
             if now - self._fallback_last >= self.fallback_interval_s:
                 self._fallback_last = now
                 results += self._read(image, self.fallback.detect(image))
+        if not results and allow_fallback and self.second_look is not None:
+            results = self._read(image, self.second_look.detect(image))
         return _one_per_plate(results)
 
     def _read(self, image: np.ndarray, detections: list[Detection]) -> list[PlateResult]:

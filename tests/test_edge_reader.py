@@ -16,6 +16,7 @@ import pytest
 
 from dealergate.plates import PlateColor, PlateType
 from dealergate.synth.plate_render import render_plate
+from edge.config import EdgeSettings
 from edge.detect.color import ColorPlateDetector
 from edge.layout import plate_type_of
 from edge.reader import PlateReader, load_image, read_images_jsonl
@@ -205,6 +206,30 @@ def test_fallback_runs_only_without_a_confident_read(tmp_path: Path) -> None:
     texts = [r.read.text for r in unsure.read_frame(image)]
     assert fallback.calls == 1
     assert texts == ["沪B54321", "京A12345"]  # surest first, both plates kept
+
+
+def test_second_look_only_when_nothing_was_read(tmp_path: Path) -> None:
+    """A still photo with no readable plate is searched once more (the learned detector at a larger
+    size); one with a read is not, and a reader without a second look changes nothing."""
+    image = load_image(str(scene_with_plate(tmp_path)))
+    second = Fixed(PLATE_BOX)
+    reader = PlateReader(Fixed(), Scripted(good()), fallback=Fixed(), second_look=second)
+    assert [r.read.text for r in reader.read_frame(image)] == ["京A12345"]
+    assert second.calls == 1
+    assert reader.read_frame(image, allow_fallback=False) == []  # idle checks stay cheap
+    assert second.calls == 1
+
+    found = PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.95)), second_look=second)
+    found.read_frame(image)
+    assert second.calls == 1
+
+
+def test_second_look_is_for_still_images_only() -> None:
+    settings = EdgeSettings(fallback_detector="retina")
+    assert PlateReader.from_settings(settings, stream=True).second_look is None
+    assert PlateReader.from_settings(settings, stream=False).second_look is not None
+    off = EdgeSettings(fallback_detector="retina", still_second_look_px=0)
+    assert PlateReader.from_settings(off, stream=False).second_look is None
 
 
 def test_thorough_reader_runs_the_fallback_after_a_sure_read_too(tmp_path: Path) -> None:

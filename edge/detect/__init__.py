@@ -7,7 +7,7 @@ recognizer's job. New backends (an ONNX YOLO model, say) register a factory in `
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -21,19 +21,19 @@ class Detector(Protocol):
     def detect(self, image: np.ndarray) -> list[Detection]: ...
 
 
-def _color() -> Detector:
+def _color(**options: Any) -> Detector:
     from edge.detect.color import ColorPlateDetector
 
-    return ColorPlateDetector()
+    return ColorPlateDetector(**options)
 
 
-def _retina() -> Detector:
+def _retina(**options: Any) -> Detector:
     from edge.detect.retina import RetinaPlateDetector
 
-    return RetinaPlateDetector()
+    return RetinaPlateDetector(**options)
 
 
-_FACTORIES: dict[str, Callable[[], Detector]] = {"color": _color, "retina": _retina}
+_FACTORIES: dict[str, Callable[..., Detector]] = {"color": _color, "retina": _retina}
 
 
 def available_detectors() -> list[str]:
@@ -41,11 +41,12 @@ def available_detectors() -> list[str]:
     return sorted(_FACTORIES)
 
 
-def make_detector(name: str) -> Detector:
-    """A fresh detector by name; unknown names raise ValueError listing the known ones."""
+def make_detector(name: str, **options: Any) -> Detector:
+    """A fresh detector by name, `options` passed to its constructor (e.g. the learned detector's
+    `long_side`); unknown names raise ValueError listing the known ones."""
     try:
         factory = _FACTORIES[name]
     except KeyError:
         known = ", ".join(available_detectors())
         raise ValueError(f"未知的车牌检测器 / unknown plate detector {name!r} (known: {known})") from None
-    return factory()
+    return factory(**options)
