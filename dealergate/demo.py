@@ -25,25 +25,29 @@ log = logging.getLogger("dealergate.demo")
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "var" / "demo"
 DEMO_SEED = 2026
-CLIP_VERSION = 1
+CLIP_VERSION = 2
 """Bump when the clip generator changes so an old cached clip is regenerated."""
 
 
 def demo_clip_plates(seed: int = DEMO_SEED) -> list[tuple[str, PlateType]]:
-    """The cars of the sample clip: nine demo customers of mixed plate types and one stranger."""
+    """The cars of the sample clip: nine demo customers of mixed plate types (the last one on file at
+    the group's sister store, so the screens show its badge) and one stranger."""
     from dealergate.synth.plate_render import random_plate_text
-    from server.seed import demo_plates
+    from server.seed import demo_plates, sister_store_plates
 
     known = demo_plates(seed)
+    sister = sister_store_plates(seed)
     by_type: dict[PlateType, list[str]] = {}
     for text, ptype in known:
-        by_type.setdefault(PlateType(ptype), []).append(text)
+        if text not in sister:
+            by_type.setdefault(PlateType(ptype), []).append(text)
     wanted = [PlateType.BLUE, PlateType.NEW_ENERGY_SMALL, PlateType.BLUE, PlateType.YELLOW, PlateType.BLUE,
-              PlateType.NEW_ENERGY_SMALL, PlateType.BLUE, PlateType.BLUE, PlateType.BLUE]
+              PlateType.NEW_ENERGY_SMALL, PlateType.BLUE, PlateType.BLUE]
     picked: list[tuple[str, PlateType]] = []
     for ptype in wanted:
         pool = by_type.get(ptype) or by_type[PlateType.BLUE]
         picked.append((pool.pop(0), ptype if by_type.get(ptype) is not None else PlateType.BLUE))
+    picked.append(next((t, PlateType(p)) for t, p in known if t in sister and PlateType(p) is PlateType.BLUE))
     taken = {t for t, _ in known}
     rng = np.random.default_rng(seed)
     stranger = random_plate_text(PlateType.BLUE, rng, province="粤")

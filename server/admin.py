@@ -10,16 +10,22 @@ from server.config import ServerSettings
 from server.db import make_engine
 from server.importer import FileProblem, import_file
 from server.migrate import current_revision, head_revision, new_revision, schema_differences, upgrade_database
+from server.sites import ensure_site
 
 Echo = Callable[[str], None]
 
 
 def run_import(settings: ServerSettings, path: Path, kind: str, *, dry_run: bool, echo: Echo) -> int:
-    """Import one file (migrating the database first); exit status 0 when it went in (or would have)."""
+    """Import one file (migrating the database first, as the server would, and making sure its site
+    exists); rows that name no store are filed at the server's own. Exit status 0 when it went in
+    (or would have)."""
     engine = make_engine(settings.database_url)
     try:
         upgrade_database(engine)
-        report = import_file(engine, path, kind, dry_run=dry_run, who=f"cli:{getpass.getuser()}")
+        ensure_site(engine, settings.site)
+        report = import_file(
+            engine, path, kind, dry_run=dry_run, who=f"cli:{getpass.getuser()}", site=settings.site
+        )
     except FileProblem as exc:
         echo(f"{path.name}: {exc}")
         return 2

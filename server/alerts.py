@@ -1,6 +1,7 @@
 """What each screen is told about an arrival: one builder per audience, least data first.
 
-- front desk: who arrived, the policy situation and the one next action;
+- front desk: who arrived, the policy situation and the one next action, and the store that holds
+  the car's file when it is a sister store (plate matching spans every store in the database);
 - advisor: the same plus the task (package, talking points, history);
 - kiosk (public): car model, province, masked plate and content keys, never personal data.
 """
@@ -31,6 +32,7 @@ from server.renewal import (
     VehicleCase,
     VisitFacts,
 )
+from server.sites import SiteName, site_name
 
 _COMPOUND_SURNAMES = (
     "欧阳",
@@ -156,10 +158,25 @@ def _routing(a: Assessment) -> dict[str, Any]:
     }
 
 
+def file_site_code(file: VehicleFile) -> str | None:
+    """The store that holds the car's file: the car's own, else its owner's; None for files from
+    before sites, which are the server's own."""
+    if file.vehicle.site is not None:
+        return file.vehicle.site
+    return file.customer.site if file.customer is not None else None
+
+
 def frontdesk_payload(
-    arrival: Arrival, file: VehicleFile | None, a: Assessment | None, tz: ZoneInfo
+    arrival: Arrival,
+    file: VehicleFile | None,
+    a: Assessment | None,
+    tz: ZoneInfo,
+    file_site: SiteName | None = None,
 ) -> dict[str, Any]:
-    """Who arrived and what to do; new fields are added here, existing ones are read by frontdesk.js."""
+    """Who arrived and what to do; new fields are added here, existing ones are read by frontdesk.js.
+
+    `file_site`: the store holding the car's file; `other_site` says it is not the store the car
+    drove into (a sister store's customer: the front desk greets a group customer, not a stranger)."""
     data: dict[str, Any] = {
         **_event(arrival, tz),
         "plate": arrival.plate,
@@ -179,6 +196,8 @@ def frontdesk_payload(
         "contact_step": None,
         "routing": None,
         "next_action": _label(renewal.unknown_vehicle_action()),
+        "file_site": None,
+        "other_site": False,
         "crop_jpeg_b64": arrival.crop_jpeg_b64,
         "acknowledged_by": arrival.acknowledged_by,
         "acknowledged_at": arrival.acknowledged_at.astimezone(tz).isoformat(timespec="seconds")
@@ -199,6 +218,9 @@ def frontdesk_payload(
         }
     )
     data["vehicle"] = _vehicle(file.vehicle)
+    if file_site is not None:
+        data["file_site"] = file_site.label()
+        data["other_site"] = file_site.code != arrival.site
     if arrival.match == "probable":
         data["match_note"] = _label(PROBABLE_NOTE)
     if a.latest is not None:
@@ -386,7 +408,9 @@ def build_alerts(
         a = assess(file, today, roster.advisors, tz)
         advisor_id = roster.ids.get(a.routing.advisor.username) if a.routing.advisor is not None else None
         tasks = open_tasks(session, file.vehicle.id or 0)
-    front = frontdesk_payload(arrival, file, a, tz)
+    site_code = file_site_code(file) if file is not None else None
+    # names from the per-process cache of the site table: no query per arrival
+    front = frontdesk_payload(arrival, file, a, tz, site_name(session, site_code) if site_code else None)
     if arrival.match == "probable":
         found = match if match is not None else match_vehicle(session, arrival.plate)
         front["match_alternatives"] = list(found.alternatives)

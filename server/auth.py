@@ -154,9 +154,16 @@ Staff = Annotated[StaffSession, Depends(current_staff)]
 
 
 def create_staff_user(
-    session: Session, username: str, display_name: str, role: Role, password: str
+    session: Session,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    *,
+    site: str | None = None,
 ) -> StaffUser:
-    """Add a staff account (the CLI's `adduser` and the demo seed both come through here)."""
+    """Add a staff account (the CLI's `adduser` and the demo seed both come through here); `site`:
+    the store the person works at (a site code)."""
     if len(password) < 8:
         raise ValueError("password must have at least 8 characters")
     user = StaffUser(
@@ -164,6 +171,7 @@ def create_staff_user(
         display_name=display_name,
         role=Role(role).value,
         password_hash=hash_password(password),
+        site=site,
     )
     session.add(user)
     session.flush()

@@ -61,7 +61,11 @@ class ServerSettings(BaseSettings):
         description="Fixed MQTT client id so the broker keeps the persistent session (and the "
         "arrivals queued while the server was down); empty means dealergate-server-<site>.",
     )
-    site: str = Field(default="demo", description="Dealership site id, as used in MQTT topics.")
+    site: str = Field(
+        default="demo",
+        description="Dealership site id, as used in MQTT topics: the code of this server's store in the "
+        "site table (created at start, named by its code, when missing).",
+    )
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="HTTP port.")
     var_dir: Path = Field(

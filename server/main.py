@@ -29,18 +29,22 @@ from server.migrate import upgrade_database
 from server.models import Customer, StaffUser
 from server.push import PushHub
 from server.seed import generate_demo_dataset, seed_demo
+from server.sites import ensure_site
 
 log = logging.getLogger(__name__)
 
 
 def prepare_database(engine: Engine, settings: ServerSettings) -> None:
-    """Migrate the schema to the latest revision; with `seed_demo`, fill an empty database."""
+    """Migrate the schema to the latest revision, make sure this server's own site exists (files and
+    staff name their store by its code); with `seed_demo`, fill an empty database."""
     log_event(log, "db.migrated", result=upgrade_database(engine))
+    if ensure_site(engine, settings.site):
+        log_event(log, "db.site_created", site=settings.site)
     with session_scope(engine) as session:
         customers = session.exec(select(func.count()).select_from(Customer)).one()
         if settings.seed_demo and customers == 0:
             dataset = generate_demo_dataset(seed=settings.demo_seed, today=local_today(settings.tz))
-            counts = seed_demo(session, dataset)
+            counts = seed_demo(session, dataset, site=settings.site)
             log_event(log, "db.seeded", **counts)
         staff = session.exec(select(func.count()).select_from(StaffUser)).one()
     if staff == 0:

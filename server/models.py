@@ -1,5 +1,6 @@
-"""Database tables: the dealer's customers, their cars, policies (with coverages), claims, visits;
-staff; arrivals; the renewal work (tasks, contact log, quotes, appointments); consent and audit.
+"""Database tables: the dealership's stores (sites); the dealer's customers, their cars, policies
+(with coverages), claims, visits; staff; arrivals; the renewal work (tasks, contact log, quotes,
+appointments); consent and audit.
 
 Plain SQLModel tables without relationships: queries load what a screen needs explicitly
 (`matching.load_vehicle_file`), which keeps the MQTT thread's work predictable. Enumerations are
@@ -45,6 +46,27 @@ class Channel(StrEnum):
     OTHER_AGENT = "other_agent"  # 其他代理 / 4S店
 
 
+class Site(SQLModel, table=True):
+    """One store (4S店) of the dealer group. This server runs one of them (`settings.site`, the code
+    its edges put in every event); the others are sister stores whose customer files were imported
+    into the same database, so their cars are still recognised at this gate."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(
+        max_length=63, unique=True, index=True, description="site id of the MQTT topics (settings.site)"
+    )
+    name_zh: str = Field(max_length=64, description="门店名称, shown to staff; the kiosk may show it too")
+    name_en: str = Field(default="", max_length=128)
+    brands: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False), description="brands sold (在售品牌)"
+    )
+    address: str = Field(default="", max_length=200, description="shown to staff only")
+    phone: str = Field(default="", max_length=32, description="store switchboard, shown to staff only")
+    active: bool = Field(default=True, description="an inactive store takes no new imports")
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
 class Customer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=32)
@@ -56,6 +78,12 @@ class Customer(SQLModel, table=True):
         default=False, description="agreed to be greeted by name on public screens"
     )
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    site: str | None = Field(
+        default=None,
+        max_length=63,
+        foreign_key="site.code",
+        description="所属门店: the store that holds the file (None: this server's own, filed before sites)",
+    )
 
 
 class Vehicle(SQLModel, table=True):
@@ -73,6 +101,12 @@ class Vehicle(SQLModel, table=True):
     purchase_date: date | None = None
     mileage_km: int | None = None
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    site: str | None = Field(
+        default=None,
+        max_length=63,
+        foreign_key="site.code",
+        description="所属门店 of the car's file (None: the owner's, else this server's own)",
+    )
 
 
 class Policy(SQLModel, table=True):
@@ -132,6 +166,9 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(max_length=16, description="Role value")
     password_hash: str = Field(max_length=256)
     active: bool = True
+    site: str | None = Field(
+        default=None, max_length=63, foreign_key="site.code", description="the store this person works at"
+    )
 
 
 class Arrival(SQLModel, table=True):

@@ -1,4 +1,6 @@
-"""Demo dataset of a Guangzhou Toyota/Honda/BYD 4S group: customers, cars, policies, claims, visits.
+"""Demo dataset of a Guangzhou Toyota/Honda/BYD 4S group: its stores, customers, cars, policies,
+claims, visits. The server runs the Panyu store; a few customers' files belong to the sister store
+in Tianhe (imported into the same database), so the demo shows a group customer arriving.
 
 Deterministic for a seed: the plates in particular do not depend on `today`, so the gate clip
 generator (`demo_plates`) and the seeded server agree on which cars are known customers.
@@ -29,6 +31,7 @@ from server.models import (
     Policy,
     Role,
     ServiceVisit,
+    Site,
     StaffUser,
     Vehicle,
 )
@@ -59,6 +62,30 @@ _DEMO_DISPLAY_NAMES = {
 
 
 @dataclass(frozen=True)
+class DemoSite:
+    """A store of the demo group; `code` None is the server's own (its `settings.site`)."""
+
+    code: str | None
+    name_zh: str
+    name_en: str
+    brands: tuple[str, ...]
+    address: str
+    phone: str
+
+
+DEMO_HOME_SITE = DemoSite(
+    None, "粤驰汽车番禺店", "Yuechi Motors Panyu", ("丰田", "本田", "比亚迪"), "广州市番禺区迎宾大道 188 号",
+    "020-3482 6688",
+)  # fmt: skip
+DEMO_SISTER_SITE = DemoSite(
+    "yuechi-tianhe", "粤驰汽车天河店", "Yuechi Motors Tianhe", ("丰田", "本田"), "广州市天河区黄埔大道西 668 号",
+    "020-3886 5566",
+)  # fmt: skip
+SISTER_EVERY = 20
+"""Every 20th demo customer (5 %) is on file at the sister store."""
+
+
+@dataclass(frozen=True)
 class DemoCustomer:
     key: int
     name: str
@@ -66,6 +93,8 @@ class DemoCustomer:
     gender: Gender
     city: str
     consent_greeting: bool
+    site: str | None = None
+    """The sister store's code for its customers; None: the server's own store."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +143,7 @@ class DemoVisit:
 
 @dataclass
 class DemoDataset:
+    sites: tuple[DemoSite, ...] = (DEMO_HOME_SITE, DEMO_SISTER_SITE)
     customers: list[DemoCustomer] = field(default_factory=list)
     vehicles: list[DemoVehicle] = field(default_factory=list)
     policies: list[DemoPolicy] = field(default_factory=list)
@@ -265,7 +295,9 @@ def generate_demo_dataset(seed: int = 2026, customers: int = 240, today: date | 
                     mileage_km=mileage,
                 )
             )
-        ds.customers.append(DemoCustomer(ckey, name, phone, gender, city, consent))
+        # chosen by number, not drawn: the random streams (and so every other row) stay as they were
+        site = DEMO_SISTER_SITE.code if ckey % SISTER_EVERY == SISTER_EVERY // 2 else None
+        ds.customers.append(DemoCustomer(ckey, name, phone, gender, city, consent, site))
     return ds
 
 
@@ -375,16 +407,45 @@ def demo_plates(seed: int = 2026) -> list[tuple[str, PlateType]]:
     return [(v.plate, v.plate_type) for v in generate_demo_dataset(seed).vehicles]
 
 
-def seed_demo(session: Session, dataset: DemoDataset) -> dict[str, int]:
-    """Insert the dataset and the demo staff logins; returns row counts per table."""
+def sister_store_plates(seed: int = 2026) -> set[str]:
+    """Plates of the demo cars on file at the sister store, so the gate clip can show one."""
+    ds = generate_demo_dataset(seed)
+    sister = {c.key for c in ds.customers if c.site is not None}
+    return {v.plate for v in ds.vehicles if v.customer_key in sister}
+
+
+def _seed_sites(session: Session, sites: tuple[DemoSite, ...], home: str) -> dict[str | None, str]:
+    """The group's stores: the server's own (`home`) filled in while it is still named by its code
+    (as the server creates it), the sister stores created; returns demo code → code on file."""
+    codes: dict[str | None, str] = {}
+    for demo in sites:
+        code = demo.code if demo.code not in (None, home) else home
+        row = session.exec(select(Site).where(Site.code == code)).first()
+        if row is None or (code == home and row.name_zh == code):
+            row = row or Site(code=code, name_zh=demo.name_zh)
+            row.name_zh, row.name_en, row.brands = demo.name_zh, demo.name_en, list(demo.brands)
+            row.address, row.phone = demo.address, demo.phone
+            session.add(row)
+        codes[demo.code] = code
+    session.flush()
+    return codes
+
+
+def seed_demo(session: Session, dataset: DemoDataset, *, site: str) -> dict[str, int]:
+    """Insert the dataset and the demo staff logins, `site` being the server's own store (its staff
+    work there, its customers are filed there); returns row counts per table."""
+    sites = _seed_sites(session, dataset.sites, site)
     customer_ids: dict[int, int] = {}
+    customer_sites: dict[int, str] = {}
     for c in dataset.customers:
+        customer_sites[c.key] = sites.get(c.site, site)
         row = Customer(
             name=c.name,
             phone=c.phone,
             gender=c.gender.value,
             city=c.city,
             consent_greeting=c.consent_greeting,
+            site=customer_sites[c.key],
         )
         session.add(row)
         session.flush()
@@ -402,6 +463,7 @@ def seed_demo(session: Session, dataset: DemoDataset) -> dict[str, int]:
             purchase_date=v.purchase_date,
             mileage_km=v.mileage_km,
             customer_id=customer_ids[v.customer_key],
+            site=customer_sites[v.customer_key],
         )
         session.add(row)
         session.flush()
@@ -434,11 +496,12 @@ def seed_demo(session: Session, dataset: DemoDataset) -> dict[str, int]:
     session.add_all(cards)
     existing = set(session.exec(select(StaffUser.username)).all())
     staff = [
-        create_staff_user(session, d.username, _DEMO_DISPLAY_NAMES[d.username], d.role, d.password)
+        create_staff_user(session, d.username, _DEMO_DISPLAY_NAMES[d.username], d.role, d.password, site=site)
         for d in DEMO_LOGINS
         if d.username not in existing
     ]
     return {
+        "sites": len(sites),
         "customers": len(dataset.customers),
         "vehicles": len(dataset.vehicles),
         "policies": len(dataset.policies),

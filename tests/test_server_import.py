@@ -1,4 +1,5 @@
-"""`dealergate import`: Chinese and English headers, CSV and .xlsx, all-or-nothing, idempotent, dry run."""
+"""`dealergate import`: Chinese and English headers, CSV and .xlsx, all-or-nothing, idempotent, dry run,
+customers and cars filed at their store (所属门店)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from dealergate.cli import app as cli
 from server.db import make_engine
 from server.importer import FileProblem, import_file
 from server.migrate import upgrade_database
-from server.models import AuditLog, Claim, Coverage, Customer, Policy, ServiceVisit, Vehicle
+from server.models import AuditLog, Claim, Coverage, Customer, Policy, ServiceVisit, Site, Vehicle
 
 CUSTOMERS = [
     ["客户姓名", "手机号", "性别", "城市"],
@@ -186,6 +187,67 @@ def test_a_replated_car_is_found_by_its_vin(engine: Engine, tmp_path: Path) -> N
         assert s.exec(select(Vehicle.plate).where(Vehicle.vin == "LVGBE40K8KG000001")).one() == "粤A88888"
 
 
+def _group_sites(engine: Engine) -> None:
+    """This store, its sister store and a closed one."""
+    with Session(engine) as s:
+        s.add(Site(code="panyu", name_zh="粤驰汽车番禺店", name_en="Yuechi Panyu"))
+        s.add(Site(code="tianhe", name_zh="粤驰汽车天河店", name_en="Yuechi Tianhe"))
+        s.add(Site(code="closed", name_zh="粤驰汽车旧店", active=False))
+        s.commit()
+
+
+def _filed(engine: Engine, model: type, key: str) -> dict[str, str | None]:
+    with Session(engine) as s:
+        return dict(s.exec(select(getattr(model, key), model.site)).all())
+
+
+def test_customers_and_cars_are_filed_at_their_store(engine: Engine, tmp_path: Path) -> None:
+    _group_sites(engine)
+    customers = [
+        ["客户姓名", "手机号", "所属门店"],
+        ["王伟", "13800138000", "tianhe"],
+        ["李娜", "13900139000", "粤驰汽车番禺店"],  # DMS exports name the store
+        ["张敏", "13700137000", None],  # no store: this server's
+    ]
+    report = import_file(engine, write_csv(tmp_path / "c.csv", customers), "customers", site="panyu")
+    assert report.committed, report.errors
+    assert _filed(engine, Customer, "phone") == {
+        "13800138000": "tianhe",
+        "13900139000": "panyu",
+        "13700137000": "panyu",
+    }
+    vehicles = [
+        ["Plate", "Brand", "Model", "Phone", "Name", "Site"],
+        ["粤A12345", "丰田", "凯美瑞", "13800138000", None, "TIANHE"],
+        ["粤BD12345", "本田", "雅阁", "13600136000", "赵磊", None],
+    ]
+    report = import_file(engine, write_xlsx(tmp_path / "v.xlsx", vehicles), "vehicles", site="panyu")
+    assert report.committed, report.errors
+    assert _filed(engine, Vehicle, "plate") == {"粤A12345": "tianhe", "粤BD12345": "panyu"}
+    assert _filed(engine, Customer, "phone")["13600136000"] == "panyu", "a new owner is filed with the car"
+    # an export without the column leaves every store as it was
+    again = import_file(engine, write_csv(tmp_path / "c2.csv", CUSTOMERS[:2]), "customers", site="panyu")
+    assert dict(again.counts) == {"updated": 1}  # gender and city are new, the store is not
+    assert _filed(engine, Customer, "phone")["13800138000"] == "tianhe"
+
+
+def test_an_unknown_store_imports_nothing_and_names_the_line(engine: Engine, tmp_path: Path) -> None:
+    _group_sites(engine)
+    rows = [
+        ["客户姓名", "手机号", "门店"],
+        ["王伟", "13800138000", "tianhe"],
+        ["李娜", "13900139000", "nansha"],
+        ["张敏", "13700137000", "closed"],
+    ]
+    report = import_file(engine, write_csv(tmp_path / "c.csv", rows), "customers", site="panyu")
+    assert not report.committed and count(engine, Customer) == 0
+    assert [(e.line, e.column) for e in report.errors] == [(3, "所属门店 site"), (4, "所属门店 site")]
+    assert str(report.errors[0]).startswith("第 3 行 / line 3: 所属门店 site: 门店 nansha 未登记或已停用")
+    assert "(known: panyu, tianhe)" in report.errors[1].message
+    with pytest.raises(FileProblem, match="default store 'nowhere'"):
+        import_file(engine, write_csv(tmp_path / "c.csv", CUSTOMERS), "customers", site="nowhere")
+
+
 def test_file_level_problems(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(FileProblem, match="missing columns: 手机号 phone"):
         import_file(engine, write_csv(tmp_path / "x.csv", [["客户姓名"], ["王伟"]]), "customers")
@@ -202,12 +264,16 @@ def test_file_level_problems(engine: Engine, tmp_path: Path) -> None:
 
 def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEALERGATE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("DEALERGATE_SITE", "panyu")
     runner = CliRunner()
     path = write_csv(tmp_path / "customers.csv", CUSTOMERS)
     dry = runner.invoke(cli, ["import", str(path), "--kind", "customers", "--dry-run"])
     assert dry.exit_code == 0 and "created 2" in dry.output and "dry run" in dry.output
     done = runner.invoke(cli, ["import", str(path), "--kind", "customers"])
     assert done.exit_code == 0 and "imported" in done.output
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    assert set(_filed(engine, Customer, "phone").values()) == {"panyu"}, "filed at the server's own store"
+    engine.dispose()
     bad = write_csv(tmp_path / "bad.csv", [*CUSTOMERS, ["赵磊", "12", "男", ""]])
     failed = runner.invoke(cli, ["import", str(bad), "-k", "customers"])
     assert failed.exit_code == 1 and "第 4 行 / line 4" in failed.output

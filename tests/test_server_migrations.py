@@ -1,5 +1,5 @@
 """Alembic migrations (server/migrations) on SQLite and PostgreSQL: same schema as the models,
-adopting a pre-migration database, moving coverages out of JSON and back."""
+adopting a pre-migration database, moving coverages out of JSON and back, sites from the arrivals."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from server.db import make_engine
 from server.migrate import (
@@ -112,3 +113,47 @@ def test_one_linear_history() -> None:
     assert len(scripts.get_heads()) == 1
     revisions = [r.revision for r in scripts.walk_revisions()]
     assert revisions[-1] == BASELINE_REVISION and revisions[0] == head_revision()
+
+
+def _arrival_at(conn: Connection, n: int, site: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO arrival (event_id, site, camera, plate, confidence, plate_color, plate_type, captured_at, "
+            "received_at, match, alerted, revision) VALUES (:e, :s, 'gate-1', '粤A12345', 0.9, 'blue', 'blue', "
+            "'2025-06-01 02:00:00', '2025-06-01 02:00:01', 'none', true, 0)"
+        ),
+        {"e": f"00000000-0000-4000-8000-{n:012d}", "s": site},
+    )
+
+
+def test_sites_come_from_the_arrivals_and_go_on_downgrade(engine: Engine) -> None:
+    """0008 seeds a site for every site an arrival names (the tasks' site is their arrival's) and files
+    nothing yet: customers, cars and staff get an empty `site`, which refers to a site's code."""
+    upgrade_database(engine, BASELINE_REVISION)
+    with engine.begin() as conn:
+        _old_rows(conn)
+    upgrade_database(engine, "0007")
+    with engine.begin() as conn:
+        for n, site in enumerate(("store-b", "store-a", "store-b"), start=1):
+            _arrival_at(conn, n, site)
+    upgrade_database(engine)
+    assert schema_differences(engine) == []
+    with engine.connect() as conn:
+        sites = conn.execute(text("SELECT code, name_zh, name_en, active FROM site ORDER BY code")).all()
+        filed = conn.execute(text("SELECT site FROM customer UNION ALL SELECT site FROM vehicle")).all()
+    assert [tuple(r) for r in sites] == [
+        ("store-a", "store-a", "store-a", True),
+        ("store-b", "store-b", "store-b", True),
+    ]
+    assert [r[0] for r in filed] == [None, None]
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE customer SET site = 'store-a' WHERE id = 1"))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("UPDATE vehicle SET site = 'nowhere' WHERE id = 1"))
+    downgrade_database(engine, "0007")
+    inspector = inspect(engine)
+    assert not inspector.has_table("site")
+    for table in ("customer", "vehicle", "staffuser"):
+        assert "site" not in {c["name"] for c in inspector.get_columns(table)}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM arrival")).scalar_one() == 3

@@ -16,6 +16,7 @@ from server.api import (
     kiosk_cards,
     kiosk_content,
     pages,
+    sites,
     ws,
 )
 
@@ -32,6 +33,7 @@ def build_router() -> APIRouter:
         kiosk,
         kiosk_content,
         kiosk_cards,
+        sites,
         health,
         ws,
         pages,

@@ -60,6 +60,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "out_date": ("出厂日期", "出厂时间", "交车日期", "date out"),
     "items": ("维修项目", "项目", "作业项目", "repair items", "items", "work"),
     "visit_kind": ("维修类型", "业务类型", "工单类型", "visit type", "kind"),
+    "site": ("所属门店", "门店", "门店代码", "门店编码", "门店名称", "site", "store", "site code"),
 }
 
 

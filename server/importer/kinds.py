@@ -3,11 +3,15 @@
 Keys (reimporting the same file changes nothing): customers by phone number, vehicles by plate
 (or VIN: a re-plated car keeps its history), policies by policy number, claims by claim number
 (else car + date + type + amount), visits by repair-order number (else car + date + kind).
+
+Customers and vehicles carry the store that holds their file (所属门店): a dealer group imports its
+sister stores' exports into one database. A row's store column sets it; without one, a new row is
+filed at the importing server's store and an existing row keeps its store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,6 +23,8 @@ from server.models import Channel, Claim, Coverage, Customer, Policy, ServiceVis
 
 Outcome = Literal["created", "updated", "unchanged"]
 Record = dict[str, Any]
+HOME_SITE = "_home_site"
+"""Record key (not a column) of the store a new row is filed at when its row names none."""
 
 
 class RowProblem(ValueError):
@@ -44,6 +50,8 @@ class Kind:
     parsers: dict[str, Callable[[Any], Any]]
     check: Callable[[Record], None]
     apply: Callable[[Session, Record], Outcome]
+    sited: bool = False
+    """Rows are filed at a store: the `site` column is resolved against the known sites (`place`)."""
 
     def missing(self, fields: list[str]) -> list[str]:
         have = set(fields)
@@ -96,6 +104,28 @@ def _no_check(_rec: Record) -> None:
     return None
 
 
+def place(rec: Record, directory: Mapping[str, str], home: str | None) -> list[RowProblem]:
+    """Resolve the row's store column (a site code or a store's name, `sites.import_directory`) to a
+    site code in place, and note the file's default store for new rows; an unknown store is a problem
+    of this row, naming the stores that are known."""
+    rec[HOME_SITE] = home
+    if "site" not in rec:
+        return []
+    code = directory.get(rec["site"].casefold())
+    if code is None:
+        known = ", ".join(sorted(set(directory.values()))) or "-"
+        name = rec["site"]
+        message = f"门店 {name} 未登记或已停用（已登记：{known}）/ unknown or inactive store {name!r} (known: {known})"
+        return [RowProblem("site", message)]
+    rec["site"] = code
+    return []
+
+
+def _filed_at(rec: Record) -> str | None:
+    """The store a new row is filed at: its own column, else the file's default."""
+    return rec.get("site", rec.get(HOME_SITE))
+
+
 def _find_vehicle(session: Session, rec: Record) -> Vehicle:
     vehicle = None
     if "plate" in rec:
@@ -115,8 +145,10 @@ def _find_vehicle(session: Session, rec: Record) -> Vehicle:
 
 def _customer(session: Session, rec: Record) -> Outcome:
     row = session.exec(select(Customer).where(Customer.phone == rec["phone"])).first()
-    changes = {k: rec[k] for k in ("name", "gender", "city") if k in rec}
-    return _upsert(session, row, lambda: Customer(phone=rec["phone"], **changes), changes)
+    changes = {k: rec[k] for k in ("name", "gender", "city", "site") if k in rec}
+    return _upsert(
+        session, row, lambda: Customer(phone=rec["phone"], **{**changes, "site": _filed_at(rec)}), changes
+    )
 
 
 # --- vehicles -------------------------------------------------------------------------------------
@@ -132,7 +164,7 @@ def _owner(session: Session, rec: Record) -> int | None:
     if owner is None:
         if "name" not in rec:
             raise RowProblem("phone", "车主未建档且缺少客户姓名 / owner unknown and no name given")
-        owner = Customer(name=rec["name"], phone=rec["phone"])
+        owner = Customer(name=rec["name"], phone=rec["phone"], site=_filed_at(rec))
         session.add(owner)
         session.flush()
     return owner.id
@@ -144,11 +176,15 @@ def _vehicle(session: Session, rec: Record) -> Outcome:
         row = session.exec(select(Vehicle).where(Vehicle.vin == rec["vin"])).first()  # re-plated car
     changes = {attr: rec[f] for f, attr in _VEHICLE_FIELDS.items() if f in rec}
     changes["plate"] = rec["plate"]
+    if "site" in rec:
+        changes["site"] = rec["site"]
     owner = _owner(session, rec)
     if owner is not None:
         changes["customer_id"] = owner
     types = v.plate_types(rec["plate"])
-    return _upsert(session, row, lambda: Vehicle(plate_type=types, **changes), changes)
+    return _upsert(
+        session, row, lambda: Vehicle(plate_type=types, **{**changes, "site": _filed_at(rec)}), changes
+    )
 
 
 # --- policies -------------------------------------------------------------------------------------
@@ -247,9 +283,11 @@ KINDS: dict[str, Kind] = {
             "phone": v.parse_phone,
             "gender": v.parse_gender,
             "city": _bounded_text(32),
+            "site": _bounded_text(128),
         },
         _no_check,
         _customer,
+        sited=True,
     ),
     "vehicles": Kind(
         "vehicles",
@@ -264,9 +302,11 @@ KINDS: dict[str, Kind] = {
             "mileage": _int,
             "phone": v.parse_phone,
             "name": _bounded_text(32),
+            "site": _bounded_text(128),
         },
         _no_check,
         _vehicle,
+        sited=True,
     ),
     "policies": Kind(
         "policies",

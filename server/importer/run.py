@@ -16,10 +16,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from server.importer.kinds import KINDS, RowProblem, column_name
+from server.importer.kinds import KINDS, RowProblem, column_name, place
 from server.importer.readers import FileProblem, read_rows
 from server.logs import log_event
 from server.models import AuditLog
+from server.sites import import_directory
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,32 @@ class ImportReport:
         )
 
 
+def _site_directory(engine: Engine, home: str | None) -> tuple[dict[str, str], str | None]:
+    """The store names and codes a file may use, and the site code of `home` (the default store)."""
+    with Session(engine) as session:
+        directory = import_directory(session)
+    if home is None:
+        return directory, None
+    if home.casefold() not in directory:
+        raise FileProblem(
+            f"默认门店 {home} 未登记或已停用 / the default store {home!r} is not an active site"
+        )
+    return directory, directory[home.casefold()]
+
+
 def import_file(
-    engine: Engine, path: Path, kind: str, *, dry_run: bool = False, who: str = "import"
+    engine: Engine,
+    path: Path,
+    kind: str,
+    *,
+    dry_run: bool = False,
+    who: str = "import",
+    site: str | None = None,
 ) -> ImportReport:
-    """Import `path` as `kind`; raises FileProblem when the file itself cannot be used."""
+    """Import `path` as `kind`; raises FileProblem when the file itself cannot be used.
+
+    `site`: the store new customers and vehicles are filed at when their row names none (the
+    command passes the server's own); None leaves them without one."""
     if kind not in KINDS:
         raise FileProblem(f"未知类型 / unknown kind {kind!r}: {', '.join(KINDS)}")
     spec = KINDS[kind]
@@ -71,10 +94,13 @@ def import_file(
     if missing:
         names = "; ".join(" 或 / or ".join(column_name(f) for f in m.split("|")) for m in missing)
         raise FileProblem(f"缺少必需的列 / missing columns: {names}")
+    directory, home = _site_directory(engine, site) if spec.sited else ({}, None)
     report = ImportReport(kind, path.name, rows=len(rows), dry_run=dry_run)
     parsed = []
     for row in rows:
         rec, problems = spec.parse(row.values)
+        if spec.sited:
+            problems += place(rec, directory, home)
         report.errors += [RowError(row.line, column_name(p.field), str(p)) for p in problems]
         parsed.append((row.line, rec))
     if report.errors:

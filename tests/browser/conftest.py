@@ -58,16 +58,19 @@ def live_server(
 @pytest.fixture(scope="package")
 def next_car(live_server: LiveServer) -> Callable[..., Car]:
     """A demo car not yet driven through the gate in this run (a repeat would fall in the dwell window),
-    by default one whose owner did not consent to be greeted by name (`next_car(consent=True)`: one who did).
+    by default one of this store's whose owner did not consent to be greeted by name
+    (`next_car(consent=True)`: one who did; `next_car(sister=True)`: one on file at the sister store).
 
     Only owners whose gender is on file: their honorific (王先生) differs from their name, so a
     screen that shows the name where it should show the honorific is caught.
     """
-    pools = {
-        consent: iter([c for c in live_server.cars() if c.honorific != c.name and c.consent_greeting is consent])
+    cars = [c for c in live_server.cars() if c.honorific != c.name]
+    pools: dict[object, Iterator[Car]] = {
+        consent: iter([c for c in cars if c.site == live_server.site and c.consent_greeting is consent])
         for consent in (False, True)
     }
-    return lambda consent=False: next(pools[consent])
+    pools["sister"] = iter([c for c in cars if c.site != live_server.site])
+    return lambda consent=False, sister=False: next(pools["sister" if sister else consent])
 
 
 @pytest.fixture(scope="package")

@@ -49,6 +49,8 @@ class Car:
     honorific: str
     phone: str
     consent_greeting: bool = False
+    site: str | None = None
+    """The store that holds the car's file (the demo files a few at the sister store)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class LiveServer:
                         honorific(c),
                         c.phone,
                         c.consent_greeting,
+                        v.site,
                     )
                     for v, c in rows
                 ]

@@ -249,3 +249,22 @@ def test_contact_log_validation_follow_up_and_task_status(
     expected = [p for p in watch.problems if "/api/v1/contacts" in p and "422" in p]
     assert expected, "the refused contact went to the server"
     assert [p for p in watch.problems if p not in expected] == [], "\n".join(watch.problems)
+
+
+def test_a_sister_store_customer_is_marked_on_the_tablet(
+    live_server: LiveServer, new_context: NewContext, publish: Publish, next_car: Callable[..., Car]
+) -> None:
+    """The queue and the opened arrival say the file belongs to the sister store (in both languages)."""
+    page, watch, frames = _tablet(new_context, live_server, TABLET)
+    car = next_car(sister=True)
+    _open_arrival(page, car, publish)
+    a = pushed_arrival(frames, car.plate)
+    assert a["other_site"] is True and a["file_site"]["code"] == car.site
+    queued = page.locator(f'.arrival-card--queue[data-plate="{car.plate}"] [data-slot=other-site]')
+    expect(queued).to_have_text("兄弟店")
+    head = page.locator(".d-head [data-slot=other-site]")
+    expect(head).to_have_text(f"兄弟店客户 · {a['file_site']['zh']}")
+    set_lang(page, "en")
+    expect(head).to_have_text(f"Customer of {a['file_site']['en']}")
+    expect(queued).to_have_text("Sister store")
+    assert watch.problems == [], "\n".join(watch.problems)

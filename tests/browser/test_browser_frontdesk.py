@@ -336,3 +336,34 @@ def test_a_probable_match_can_be_marked_not_on_file_in_english(
     finally:
         engine.dispose()
     assert watch.problems == [], "\n".join(watch.problems)
+
+
+def test_a_sister_store_customer_is_recognised_and_marked(
+    live_server: LiveServer, new_context: NewContext, publish: Publish, next_car: Callable[..., Car]
+) -> None:
+    """A car on file at the group's sister store is greeted by name like any customer, with a
+    "兄弟店客户" badge naming that store; this store's customers carry none."""
+    page = new_context().new_page()
+    watch = PageWatch().attach(page)
+    frames = collect_ws_frames(page)
+    log_in(page, live_server, "receptionist", "/frontdesk")
+    wait_live(page)
+    sister = next_car(sister=True)
+    publish(sister.plate, sister.plate_type)
+    card = page.locator(f'.arrival-card--featured[data-plate="{sister.plate}"]')
+    expect(card.locator(".fa-name")).to_have_text(sister.honorific)
+    a = pushed_arrival(frames, sister.plate)
+    assert a["other_site"] is True and a["file_site"]["code"] == sister.site
+    badge = card.locator(".fa-badges [data-slot=other-site]")
+    expect(badge).to_have_text(f"兄弟店客户 · {a['file_site']['zh']}")
+    set_lang(page, "en")
+    expect(badge).to_have_text(f"Customer of {a['file_site']['en']}")
+
+    own = next_car()
+    publish(own.plate, own.plate_type)
+    featured = page.locator(f'.arrival-card--featured[data-plate="{own.plate}"]')
+    expect(featured.locator(".fa-name")).to_have_text(own.honorific)
+    expect(featured.locator("[data-slot=other-site]")).to_have_count(0)
+    row = page.locator(f'.arrival-card--compact[data-plate="{sister.plate}"] [data-slot=other-site]')
+    expect(row).to_have_text("Sister store")
+    assert watch.problems == [], "\n".join(watch.problems)

@@ -110,7 +110,8 @@
       onkeydown: (ev) => { if (ev.key === "Enter") openArrival(a.event_id, true); },
     },
     el("div", { class: "aq-top" }, DG.plateBadge(a.plate, a.plate_color, a.plate_type, "s"), el("span", { class: "aq-name", text: name })),
-    a.grade ? el("span", { class: `grade grade--${a.grade}`, text: a.grade }) : el("span"),
+    el("div", { class: "aq-marks" }, a.grade ? el("span", { class: `grade grade--${a.grade}`, text: a.grade }) : null,
+      DG.siteBadge(a, true)),
     el("div", { class: "aq-sub" },
       el("span", { text: a.vehicle ? `${a.vehicle.brand} ${a.vehicle.model}` : "—" }),
       el("span", { text: `${expiryText(a.policy, a.known)} · ${DG.timeHM(a.captured_at)}` })));
@@ -285,6 +286,7 @@
         el("div", { class: "d-name" }, honor, fullName ? el("small", { text: fullName }) : null),
         a && a.grade ? el("span", { class: `grade grade--${a.grade}`, title: I18N.t(`grade.${a.grade}`), text: a.grade }) : null,
         a && a.segment ? el("span", { class: "chip", text: I18N.pick(a.segment) }) : null,
+        DG.siteBadge(a),
         el("span", { class: "spacer" }),
         a ? el("span", { class: "faint", text: `${DG.timeHM(a.captured_at)} · ${a.camera}` }) : null),
       el("div", { class: "d-car", text: car ? `${car.brand} ${car.model} ${car.series || ""}` : I18N.t("fd.unknown.sub") }));

@@ -61,6 +61,18 @@
     return timeHM(iso);
   }
 
+  /** "兄弟店客户 · 天河店": shown on a staff screen when the car's file belongs to a sister store
+   * (payload `other_site` / `file_site`); null for this store's customers. `short` for list rows. */
+  function siteBadge(a, short) {
+    if (!a || !a.other_site || !a.file_site) return null;
+    const name = I18N.pick(a.file_site) || a.file_site.code;
+    return el("span", {
+      class: `chip chip--site${short ? " chip--s" : ""}`, dataset: { slot: "other-site", site: a.file_site.code },
+      title: I18N.t("site.other.title", { name }),
+      text: short ? I18N.t("site.otherShort") : I18N.t("site.other", { name }),
+    });
+  }
+
   /** CSS class of a policy countdown: the tier decides the colour. */
   function tierKey(policy) {
     if (!policy || policy.days_to_expiry === null || policy.days_to_expiry === undefined) return "unknown";
@@ -246,6 +258,6 @@
     setInterval(tick, 5000);
   }
 
-  window.DG = { el, plateBadge, plateColor, formatPlate, timeHM, relTime, tierKey, api, toLogin,
+  window.DG = { el, plateBadge, plateColor, formatPlate, timeHM, relTime, tierKey, siteBadge, api, toLogin,
     LiveSocket, Chime, connectionIndicator, mountStaffHeader, startClock };
 })();

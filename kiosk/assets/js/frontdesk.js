@@ -225,7 +225,8 @@
     const badges = el("div", { class: "fa-badges" },
       a.grade ? el("span", { class: `grade grade--${a.grade}`, title: I18N.t(`grade.${a.grade}`), text: a.grade }) : null,
       a.segment ? el("span", { class: "chip", text: I18N.pick(a.segment) }) : null,
-      tierChip(a));
+      tierChip(a),
+      DG.siteBadge(a));
     const who = el("div", { class: "fa-who" },
       el("div", { class: `fa-name${a.known ? "" : " fa-name--unknown"}`, text: customerName(a) }), badges);
     const car = a.vehicle
@@ -278,7 +279,7 @@
     el("div", { class: "ac-main" },
       el("div", { class: `ac-name${a.known ? "" : " ac-name--unknown"}`, text: customerName(a) }),
       el("div", { class: "ac-sub", text: carLine(a) })),
-    el("div", { class: "ac-side" }, tierChip(a), el("span", { class: "ac-time", text: DG.relTime(a.captured_at) })),
+    el("div", { class: "ac-side" }, DG.siteBadge(a, true), tierChip(a), el("span", { class: "ac-time", text: DG.relTime(a.captured_at) })),
     el("div", { class: "ac-ack" }, ackControl(a, "s"), correctControl(a, "s")));
   }
 
