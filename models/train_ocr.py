@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     gen.add_argument("--n-train", type=int, default=36000)
     gen.add_argument("--n-val", type=int, default=1200)
     gen.add_argument("--real-oversample", type=int, default=8)
-    gen.add_argument("--province-swaps", type=int, default=3, help="province-swapped copies per real crop")
+    gen.add_argument("--province-swaps", type=int, default=5, help="province-swapped copies per real crop")
     gen.add_argument("--seed", type=int, default=1234)
     gen.add_argument("--workers", type=int, default=2)
     tr = argparse.ArgumentParser(add_help=False)
