@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Row
 from sqlmodel import Session, col, select
 
 from dealergate.plates import mask_plate, region_of
@@ -20,7 +21,7 @@ from server import renewal
 from server.db import local_day_bounds
 from server.kiosk_cards import arrival_card_ids
 from server.matching import PlateMatch, VehicleFile, common_claim_types, load_vehicle_file, match_vehicle
-from server.models import Arrival, Customer, Gender, RenewalTask, Vehicle
+from server.models import Arrival, Customer, Gender, Vehicle
 from server.queries import advisor_states, appointment_today, open_tasks
 from server.renewal import (
     AdvisorState,
@@ -65,8 +66,8 @@ class Alerts:
     assessment: Assessment | None = None
     advisor_id: int | None = None
     """Staff id of the advisor the router picked (`assessment.routing.advisor`)."""
-    open_tasks: tuple[RenewalTask, ...] = ()
-    """The car's open renewal tasks the front desk was shown (the arrival task is one of them, if open)."""
+    open_tasks: tuple[Row[Any], ...] = ()
+    """The car's open `RenewalTask` rows the front desk was shown (the arrival task is one, if open)."""
 
 
 def honorific(customer: Customer) -> str:
@@ -356,7 +357,7 @@ def kiosk_payload(
 
 
 def _desk_extras(
-    session: Session, file: VehicleFile, tasks: list[RenewalTask], today: date, tz: ZoneInfo
+    session: Session, file: VehicleFile, tasks: list[Row[Any]], today: date, tz: ZoneInfo
 ) -> dict[str, Any]:
     """Today's appointment and the open reminders (renewal tasks) of this car, for the front desk."""
     appointment = (
@@ -402,7 +403,7 @@ def build_alerts(
         file = load_vehicle_file(session, vehicle, owner) if vehicle is not None else None
     a = None
     advisor_id = None
-    tasks: list[RenewalTask] = []
+    tasks: list[Row[Any]] = []
     if file is not None:
         roster = advisor_states(session, today=today, tz=tz, served=file.contact_staff)
         a = assess(file, today, roster.advisors, tz)

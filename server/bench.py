@@ -1,13 +1,15 @@
 """`dealergate bench server`: how fast an arrival becomes three pushed payloads on a big dealership.
 
 Seeds a database the size of a large dealer group's file (300,000 customers, 1,000,000 policies by
-default) with bulk inserts, then feeds arrivals of known cars through the very function the MQTT
-subscriber calls (`ArrivalProcessor.handle_payload`, with the payload and topic of a real MQTT
-message) into an in-process push hub with one screen per audience, and reports:
+default) with bulk inserts, then feeds arrivals of known cars the way the MQTT subscriber does
+(`ArrivalWorkers.submit` with the payload and topic of a real MQTT message: the same worker threads,
+each arrival done when MQTT would acknowledge it) into an in-process push hub with one screen per
+audience, and reports:
 
 - `alert_build_p95_ms`: arrival handed over → front desk, advisor and kiosk payloads built, the
   arrival stored and the messages in the screens' queues, 95th percentile of one-at-a-time arrivals;
-- `ingest_per_s`: arrivals per second back to back (the MQTT thread handles them one by one);
+- `ingest_per_s`: arrivals per second handed over back to back, until every one is stored and on the
+  screens (`ingest_workers`: the worker threads, one on SQLite, two on PostgreSQL);
 - `indexed`: whether each per-arrival query uses an index (plate lookup, current policy, the
   dwell-window check, the advisors' tasks in progress and of today).
 
@@ -39,7 +41,7 @@ from dealergate.contract import ArrivalEvent, now_local
 from dealergate.plates import LETTERS
 from server.config import ServerSettings
 from server.db import make_engine
-from server.ingest import ArrivalProcessor
+from server.ingest import ArrivalOutcome, ArrivalProcessor, ArrivalWorkers
 from server.migrate import upgrade_database
 from server.models import Arrival, Claim, Coverage, Customer, Policy, Role, ServiceVisit, StaffUser, Vehicle
 from server.push import Audience, PushHub
@@ -282,13 +284,32 @@ class _Screens:
         self.loop.close()
 
 
+class _Outcomes:
+    """The workers' `done` calls: each arrival's outcome status, and a wait for the first n of them."""
+
+    def __init__(self) -> None:
+        self.statuses: list[str | None] = []
+        self._changed = threading.Condition()
+
+    def done(self, outcome: ArrivalOutcome | None) -> None:
+        with self._changed:
+            self.statuses.append(outcome.status if outcome is not None else None)
+            self._changed.notify_all()
+
+    def wait_for(self, total: int, timeout: float = 30) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self.statuses) >= total, timeout):
+                raise RuntimeError(f"{total - len(self.statuses)} arrivals not handled (failed: see the log)")
+
+
 def _payload(plate: str, site: str) -> tuple[bytes, str]:
     event = ArrivalEvent(site=site, camera="gate-1", plate=plate, confidence=0.95, captured_at=now_local())
     return event.model_dump_json().encode("utf-8"), event.topic()
 
 
 def measure(engine: Engine, plan: BenchPlan, *, site: str = "bench") -> dict[str, Any]:
-    """Latency of one-at-a-time arrivals, then the back-to-back rate, all of known cars."""
+    """Latency of one-at-a-time arrivals, then the back-to-back rate, all of known cars, each handed to
+    the arrival workers as MQTT hands it."""
     with Session(engine) as s:
         n_vehicles = s.exec(select(func.count()).select_from(Vehicle)).one()
         seen = set(s.exec(select(Arrival.plate).distinct()).all())  # a reused database's earlier runs
@@ -298,32 +319,37 @@ def measure(engine: Engine, plan: BenchPlan, *, site: str = "bench") -> dict[str
     plates = [p for p in map(bench_plate, order) if p not in seen][:wanted]
     settings = ServerSettings(database_url=engine.url.render_as_string(hide_password=False), site=site)
     screens = _Screens()
-    processor = ArrivalProcessor(engine, settings, screens.hub)
+    workers = ArrivalWorkers(ArrivalProcessor(engine, settings, screens.hub))
+    outcomes = _Outcomes()
     try:
         latencies = []
         screens_n = len(Audience)
         for k, plate in enumerate(plates[: plan.latency_arrivals], 1):
             payload, topic = _payload(plate, site)
             t0 = time.perf_counter()
-            outcome = processor.handle_payload(payload, topic)
-            if outcome is None or outcome.status != "alerted":
-                raise RuntimeError(f"arrival of {plate} was not alerted ({outcome})")
+            workers.submit(payload, topic, outcomes.done)
+            outcomes.wait_for(k)
             screens.wait_for(k * screens_n)
             latencies.append((time.perf_counter() - t0) * 1000)
         batch = [_payload(p, site) for p in plates[plan.latency_arrivals :]]
         t0 = time.perf_counter()
         for payload, topic in batch:
-            processor.handle_payload(payload, topic)
-        screens.wait_for((plan.latency_arrivals + len(batch)) * screens_n)
+            workers.submit(payload, topic, outcomes.done)
+        outcomes.wait_for(len(plates))
+        screens.wait_for(len(plates) * screens_n)
         elapsed = time.perf_counter() - t0
     finally:
+        workers.close()
         screens.close()
+    if any(status != "alerted" for status in outcomes.statuses):
+        raise RuntimeError(f"not every arrival was alerted: {sorted(set(map(str, outcomes.statuses)))}")
     q = statistics.quantiles(latencies, n=20, method="inclusive") if len(latencies) > 1 else latencies * 19
     return {
         "alert_build_p50_ms": round(statistics.median(latencies), 2),
         "alert_build_p95_ms": round(q[18], 2),
         "alert_build_max_ms": round(max(latencies), 2),
         "ingest_per_s": round(len(batch) / elapsed, 1) if elapsed > 0 else None,
+        "ingest_workers": workers.count,
         "arrivals": len(plates),
         "indexed": query_plans(engine),
     }

@@ -7,17 +7,12 @@ that car (brand, plate type), nothing about the car's owner.
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from datetime import date
-from itertools import chain
 from typing import Any
 
-from sqlalchemy import Engine, event
-from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
+from server.cache import DatabaseCache
 from server.models import KioskCard
 
 KINDS = ("offer", "service", "insurance", "other")
@@ -25,12 +20,6 @@ ARRIVAL_CARDS_MAX_AGE_S = 60.0
 """How long arrivals reuse the list of arrival-screen cards instead of reading it again. A change
 committed in this process (the managers' page) is seen by the next arrival; one made by another
 process (an import, a second server) within this many seconds."""
-_arrival_cards: weakref.WeakKeyDictionary[Engine, tuple[float, int, tuple[KioskCard, ...]]] = (
-    weakref.WeakKeyDictionary()
-)
-_cards_lock = threading.Lock()
-_cards_generation = 0
-"""Bumped by every commit that wrote a card: cached lists of an older generation are read again."""
 
 
 def is_live(card: KioskCard, today: date) -> bool:
@@ -60,45 +49,18 @@ def matches(card: KioskCard, brand: str | None, plate_type: str | None) -> bool:
 def arrival_card_ids(session: Session, today: date, brand: str | None, plate_type: str | None) -> list[int]:
     """Ids of today's arrival-screen cards that fit this car: those targeted at it (brand, plate type)
     first, then the untargeted ones, each in the managers' order (the kiosk shows the first)."""
-    fitting = [c for c in _arrival_cards_of(session) if is_live(c, today) and matches(c, brand, plate_type)]
+    fitting = [c for c in _arrival_cards.get(session) if is_live(c, today) and matches(c, brand, plate_type)]
     targeted = [c for c in fitting if c.brand is not None or c.plate_type is not None]
     return [c.id for c in targeted + [c for c in fitting if c not in targeted]]  # type: ignore[misc]
 
 
-def _arrival_cards_of(session: Session) -> tuple[KioskCard, ...]:
+def _load_arrival_cards(session: Session) -> tuple[KioskCard, ...]:
     """The `on_arrival` cards in the managers' order, live or not, as detached copies (safe to share
-    between threads and sessions), cached per database: every arrival needs them, managers seldom
-    change them."""
-    engine = session.get_bind()
-    now = time.monotonic()
-    with _cards_lock:
-        generation = _cards_generation
-        cached = _arrival_cards.get(engine)  # type: ignore[call-overload]
-    if cached is not None and cached[1] == generation and now - cached[0] < ARRIVAL_CARDS_MAX_AGE_S:
-        return cached[2]
-    cards = tuple(KioskCard(**c.model_dump()) for c in ordered(session) if c.on_arrival)
-    with _cards_lock:
-        _arrival_cards[engine] = (now, generation, cards)  # type: ignore[index]
-    return cards
+    between threads and sessions): every arrival needs them, managers seldom change them."""
+    return tuple(KioskCard(**c.model_dump()) for c in ordered(session) if c.on_arrival)
 
 
-@event.listens_for(OrmSession, "after_flush")
-def _note_card_writes(session: OrmSession, _context: object) -> None:
-    if any(isinstance(o, KioskCard) for o in chain(session.new, session.dirty, session.deleted)):
-        session.info["kiosk_cards_written"] = True
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _cards_committed(session: OrmSession) -> None:
-    global _cards_generation
-    if session.info.pop("kiosk_cards_written", False):
-        with _cards_lock:
-            _cards_generation += 1
-
-
-@event.listens_for(OrmSession, "after_rollback")
-def _cards_rolled_back(session: OrmSession) -> None:
-    session.info.pop("kiosk_cards_written", None)
+_arrival_cards = DatabaseCache(_load_arrival_cards, ARRIVAL_CARDS_MAX_AGE_S, KioskCard)
 
 
 def public(card: KioskCard) -> dict[str, Any]:

@@ -8,16 +8,17 @@ match is corrected on the arrival (`server.corrections`), which records an alias
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import bindparam
-from sqlalchemy.engine import Engine
+import sqlalchemy as sa
+from sqlalchemy import Row, bindparam
+from sqlalchemy.engine.result import result_tuple
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import Select
 
+from server.cache import DatabaseCache
+from server.db import table_of
 from server.models import (
     Claim,
     ContactLog,
@@ -38,25 +39,36 @@ MIN_VEHICLES_FOR_STATS = 5
 """Claim statistics of a model are shown only when that many cars back them (no re-identification)."""
 
 
+FileRow = Row[Any]
+"""A row of a car's file as the database gave it, without an ORM entity: the columns of its table
+(`Policy`, `Claim` ...) by name (`policy.end_date`), all of them with `._asdict()`. Every arrival
+reads a file, and building entities cost more Python time than the queries (`dealergate bench
+server`); nothing writes these rows back."""
+
+
 @dataclass(frozen=True)
 class VehicleFile:
     """Everything the rules and the screens need about one car, loaded in one go."""
 
     vehicle: Vehicle
     customer: Customer | None
-    policies: list[Policy] = field(default_factory=list)
-    claims: list[Claim] = field(default_factory=list)
-    visits: list[ServiceVisit] = field(default_factory=list)
-    coverages: dict[int, list[Coverage]] = field(default_factory=dict)
-    """Coverages per policy id."""
-    contacts: list[ContactLog] = field(default_factory=list)
-    """The owner's contact log for this car (or for the customer in general), oldest first."""
-    latest_quote: Quote | None = None
+    policies: list[FileRow] = field(default_factory=list)
+    """`Policy` rows, the latest end date last."""
+    claims: list[FileRow] = field(default_factory=list)
+    """`Claim` rows, oldest first."""
+    visits: list[FileRow] = field(default_factory=list)
+    """`ServiceVisit` rows, oldest first."""
+    coverages: dict[int, list[FileRow]] = field(default_factory=dict)
+    """`Coverage` rows per policy id."""
+    contacts: list[FileRow] = field(default_factory=list)
+    """`ContactLog` rows of the owner about this car (or the customer in general), oldest first."""
+    latest_quote: FileRow | None = None
+    """The car's latest `Quote` row."""
     contact_staff: frozenset[int] = frozenset()
     """Staff who have talked to the owner, about this car or another (the router's "served before")."""
 
-    def coverage_codes(self, policy: Policy) -> tuple[str, ...]:
-        return tuple(c.code for c in self.coverages.get(policy.id or 0, []))
+    def coverage_codes(self, policy: FileRow) -> tuple[str, ...]:
+        return tuple(c.code for c in self.coverages.get(policy.id, []))
 
 
 def normalize_plate(text: str) -> str:
@@ -95,29 +107,33 @@ def _with_owner() -> Select[tuple[Vehicle, Customer | None]]:
 
 
 # The statements every arrival runs are built once, their values bound at execution: building and
-# keying a statement anew took more Python time than SQLite took to answer it (bench server).
+# keying a statement anew took more Python time than SQLite took to answer it (bench server). Those
+# that read rows the arrival does not change run on the session's connection and return plain rows
+# (`FileRow`): the ORM's work per statement and per entity cost more than the query itself.
 _EXACT_WITH_OWNER = _with_owner().where(Vehicle.plate == bindparam("plate"))
+_POLICY, _COVERAGE, _CLAIM, _VISIT, _CONTACT, _QUOTE = map(
+    table_of, (Policy, Coverage, Claim, ServiceVisit, ContactLog, Quote)
+)
 _POLICIES_WITH_COVERAGES = (
-    select(Policy, Coverage)
-    .outerjoin(Coverage, col(Coverage.policy_id) == col(Policy.id))
-    .where(Policy.vehicle_id == bindparam("vehicle_id"))
-    .order_by(col(Policy.end_date), col(Policy.id), col(Coverage.id))
+    sa.select(_POLICY, _COVERAGE)
+    .outerjoin(_COVERAGE, _COVERAGE.c.policy_id == _POLICY.c.id)
+    .where(_POLICY.c.vehicle_id == bindparam("vehicle_id"))
+    .order_by(_POLICY.c.end_date, _POLICY.c.id, _COVERAGE.c.id)
 )
-_CLAIMS = select(Claim).where(Claim.vehicle_id == bindparam("vehicle_id")).order_by(col(Claim.date))
-_VISITS = (
-    select(ServiceVisit)
-    .where(ServiceVisit.vehicle_id == bindparam("vehicle_id"))
-    .order_by(col(ServiceVisit.date))
-)
+_POLICY_ROW = result_tuple(_POLICY.c.keys())
+_COVERAGE_ROW = result_tuple(_COVERAGE.c.keys())
+"""The joined row split into its policy and its coverage, each a `FileRow` of its own table."""
+_CLAIMS = sa.select(_CLAIM).where(_CLAIM.c.vehicle_id == bindparam("vehicle_id")).order_by(_CLAIM.c.date)
+_VISITS = sa.select(_VISIT).where(_VISIT.c.vehicle_id == bindparam("vehicle_id")).order_by(_VISIT.c.date)
 _OWNER_CONTACTS = (
-    select(ContactLog)
-    .where(ContactLog.customer_id == bindparam("customer_id"))
-    .order_by(col(ContactLog.at), col(ContactLog.id))
+    sa.select(_CONTACT)
+    .where(_CONTACT.c.customer_id == bindparam("customer_id"))
+    .order_by(_CONTACT.c.at, _CONTACT.c.id)
 )
 _LATEST_QUOTE = (
-    select(Quote)
-    .where(Quote.vehicle_id == bindparam("vehicle_id"))
-    .order_by(col(Quote.created_at).desc())
+    sa.select(_QUOTE)
+    .where(_QUOTE.c.vehicle_id == bindparam("vehicle_id"))
+    .order_by(_QUOTE.c.created_at.desc())
     .limit(1)
 )
 
@@ -151,24 +167,27 @@ def load_vehicle_file(session: Session, vehicle: Vehicle, owner: Customer | None
     customer = owner
     if customer is None or customer.id != vehicle.customer_id:
         customer = session.get(Customer, vehicle.customer_id) if vehicle.customer_id is not None else None
-    policies: list[Policy] = []
-    coverages: dict[int, list[Coverage]] = {}
+    db = session.connection()
+    policies: list[FileRow] = []
+    coverages: dict[int, list[FileRow]] = {}
     by_vehicle = {"vehicle_id": vehicle.id}
-    for policy, coverage in session.exec(_POLICIES_WITH_COVERAGES, params=by_vehicle).all():
-        if not policies or policies[-1] is not policy:
+    split = len(_POLICY.c)
+    for row in db.execute(_POLICIES_WITH_COVERAGES, by_vehicle):
+        policy, coverage = _POLICY_ROW(row[:split]), _COVERAGE_ROW(row[split:])
+        if not policies or policies[-1].id != policy.id:
             policies.append(policy)
-        if coverage is not None:
-            coverages.setdefault(coverage.policy_id, []).append(coverage)
-    claims = session.exec(_CLAIMS, params=by_vehicle).all()
-    visits = session.exec(_VISITS, params=by_vehicle).all()
-    contacts: list[ContactLog] = []
+        if coverage.id is not None:  # outer join: a policy without coverages has one of NULLs
+            coverages.setdefault(policy.id, []).append(coverage)
+    claims = db.execute(_CLAIMS, by_vehicle).all()
+    visits = db.execute(_VISITS, by_vehicle).all()
+    contacts: list[FileRow] = []
     contact_staff: frozenset[int] = frozenset()
     if customer is not None:
         # all of the owner's contacts: the router's "served before" counts talks about any car
-        everything = session.exec(_OWNER_CONTACTS, params={"customer_id": customer.id}).all()
+        everything = db.execute(_OWNER_CONTACTS, {"customer_id": customer.id}).all()
         contacts = [c for c in everything if c.vehicle_id is None or c.vehicle_id == vehicle.id]
         contact_staff = frozenset(c.staff_id for c in everything if c.staff_id is not None)
-    quote = session.exec(_LATEST_QUOTE, params=by_vehicle).first()
+    quote = db.execute(_LATEST_QUOTE, by_vehicle).first()
     return VehicleFile(
         vehicle, customer, policies, list(claims), list(visits), coverages, contacts, quote, contact_staff
     )
@@ -180,22 +199,12 @@ by a claim or two a day; counted per model, the first arrival of each model paid
 claims (the p95 of `dealergate bench server`), so all models are counted at once, every 10 minutes."""
 ClaimStats = dict[tuple[str, str], tuple[str, ...]]
 """Per (brand, model): its claim types, most frequent first (models with too few cars left out)."""
-_claim_stats: weakref.WeakKeyDictionary[Engine, tuple[float, ClaimStats]] = weakref.WeakKeyDictionary()
-_claim_stats_lock = threading.Lock()
 
 
 def common_claim_types(session: Session, brand: str, model: str, *, limit: int = 3) -> list[str]:
     """Most frequent claim types of a car model across the dealership's customers (aggregate only),
     from the statistics of all models, counted per database at most every `CLAIM_STATS_MAX_AGE_S`."""
-    engine = session.get_bind()
-    now = time.monotonic()
-    with _claim_stats_lock:
-        cached = _claim_stats.get(engine)  # type: ignore[call-overload]
-    if cached is None or now - cached[0] >= CLAIM_STATS_MAX_AGE_S:
-        cached = (now, _count_claim_types(session))
-        with _claim_stats_lock:
-            _claim_stats[engine] = cached  # type: ignore[index]
-    return list(cached[1].get((brand, model), ())[:limit])
+    return list(claim_stats.get(session).get((brand, model), ())[:limit])
 
 
 def _count_claim_types(session: Session) -> ClaimStats:
@@ -215,3 +224,7 @@ def _count_claim_types(session: Session) -> ClaimStats:
         if (brand, model) in shown:
             stats.setdefault((brand, model), []).append(kind)
     return {key: tuple(kinds) for key, kinds in stats.items()}
+
+
+claim_stats = DatabaseCache(_count_claim_types, CLAIM_STATS_MAX_AGE_S)
+"""Per database; tests set its `max_age_s` to 0 to count afresh."""

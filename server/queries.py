@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, exists
+import sqlalchemy as sa
+from sqlalchemy import Row, bindparam, exists
 from sqlmodel import Session, col, func, or_, select
 
-from server.db import local_day_bounds
+from server.db import local_day_bounds, table_of
 from server.models import Appointment, RenewalTask, Role, StaffUser
 from server.renewal import AdvisorState
 
@@ -26,7 +28,8 @@ class Roster:
     ids: dict[str, int]
 
 
-# Built once, values bound at execution: they run on every arrival (see `server.matching`).
+# Built once, values bound at execution: they run on every arrival (see `server.matching`); those
+# that return no entity to change run on the session's connection, without the ORM.
 _TASKS_OF_ADVISOR = col(RenewalTask.assigned_to) == col(StaffUser.id)
 _ROSTER = (
     select(
@@ -48,22 +51,24 @@ _ROSTER = (
     .where(StaffUser.role == Role.ADVISOR.value, col(StaffUser.active).is_(True))
     .order_by(col(StaffUser.id))
 )
+_APPOINTMENT = table_of(Appointment)
 _APPOINTMENT_TODAY = (
-    select(Appointment)
+    sa.select(_APPOINTMENT)
     .where(
-        Appointment.customer_id == bindparam("customer_id"),
-        or_(col(Appointment.vehicle_id).is_(None), Appointment.vehicle_id == bindparam("vehicle_id")),
-        col(Appointment.scheduled_at) >= bindparam("day_start"),
-        col(Appointment.scheduled_at) < bindparam("day_end"),
-        col(Appointment.status).in_(("booked", "arrived")),
+        _APPOINTMENT.c.customer_id == bindparam("customer_id"),
+        or_(_APPOINTMENT.c.vehicle_id.is_(None), _APPOINTMENT.c.vehicle_id == bindparam("vehicle_id")),
+        _APPOINTMENT.c.scheduled_at >= bindparam("day_start"),
+        _APPOINTMENT.c.scheduled_at < bindparam("day_end"),
+        _APPOINTMENT.c.status.in_(("booked", "arrived")),
     )
-    .order_by(col(Appointment.scheduled_at))
+    .order_by(_APPOINTMENT.c.scheduled_at)
     .limit(1)
 )
+_TASK = table_of(RenewalTask)
 _OPEN_TASKS = (
-    select(RenewalTask)
-    .where(RenewalTask.vehicle_id == bindparam("vehicle_id"), col(RenewalTask.status).in_(OPEN_TASK))
-    .order_by(col(RenewalTask.due_date), col(RenewalTask.id))
+    sa.select(_TASK)
+    .where(_TASK.c.vehicle_id == bindparam("vehicle_id"), _TASK.c.status.in_(OPEN_TASK))
+    .order_by(_TASK.c.due_date, _TASK.c.id)
 )
 
 
@@ -73,7 +78,7 @@ def advisor_states(session: Session, *, today: date, tz: ZoneInfo, served: Colle
     ids in the customer's contact log). One query: it runs on every arrival, and tasks change with
     every arrival, so nothing here is cached."""
     start, end = local_day_bounds(today, tz)
-    rows = session.exec(_ROSTER, params={"day_start": start, "day_end": end}).all()
+    rows = session.connection().execute(_ROSTER, {"day_start": start, "day_end": end}).all()
     return Roster(
         tuple(
             AdvisorState(username, name, bool(busy), staff in served, n_today)
@@ -85,13 +90,14 @@ def advisor_states(session: Session, *, today: date, tz: ZoneInfo, served: Colle
 
 def appointment_today(
     session: Session, *, customer_id: int, vehicle_id: int, today: date, tz: ZoneInfo
-) -> Appointment | None:
-    """The customer's booked appointment today (for this car or none in particular), earliest first."""
+) -> Row[Any] | None:
+    """The customer's booked appointment today (for this car or none in particular), earliest first:
+    its `Appointment` row."""
     start, end = local_day_bounds(today, tz)
     params = {"customer_id": customer_id, "vehicle_id": vehicle_id, "day_start": start, "day_end": end}
-    return session.exec(_APPOINTMENT_TODAY, params=params).first()
+    return session.connection().execute(_APPOINTMENT_TODAY, params).first()
 
 
-def open_tasks(session: Session, vehicle_id: int) -> list[RenewalTask]:
-    """Renewal tasks of this car not done yet (the front desk's 'open reminders'), due first."""
-    return list(session.exec(_OPEN_TASKS, params={"vehicle_id": vehicle_id}).all())
+def open_tasks(session: Session, vehicle_id: int) -> list[Row[Any]]:
+    """`RenewalTask` rows of this car not done yet (the front desk's 'open reminders'), due first."""
+    return list(session.connection().execute(_OPEN_TASKS, {"vehicle_id": vehicle_id}).all())

@@ -7,19 +7,15 @@ store that holds the car's file from a per-process cache of the (small, rarely c
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
+from server.cache import DatabaseCache
 from server.db import session_scope
 from server.models import Site
 
@@ -27,12 +23,6 @@ SITE_NAMES_MAX_AGE_S = 60.0
 """How long arrivals reuse the site names instead of reading the table again. A change committed in
 this process (the sites API) is seen by the next arrival; one made by another process (a second
 server on the same database) within this many seconds."""
-_names: weakref.WeakKeyDictionary[Engine, tuple[float, int, dict[str, SiteName]]] = (
-    weakref.WeakKeyDictionary()
-)
-_names_lock = threading.Lock()
-_names_generation = 0
-"""Bumped by every commit that wrote a site: cached names of an older generation are read again."""
 
 
 @dataclass(frozen=True)
@@ -75,17 +65,7 @@ def ordered(session: Session, current: str | None = None) -> list[Site]:
 def site_names(session: Session) -> Mapping[str, SiteName]:
     """Names of every site by code, cached per database (every arrival of a known car needs one;
     sites change a few times a year)."""
-    engine = session.get_bind()
-    now = time.monotonic()
-    with _names_lock:
-        generation = _names_generation
-        cached = _names.get(engine)  # type: ignore[call-overload]
-    if cached is not None and cached[1] == generation and now - cached[0] < SITE_NAMES_MAX_AGE_S:
-        return cached[2]
-    names = {s.code: _name(s) for s in session.exec(select(Site)).all()}
-    with _names_lock:
-        _names[engine] = (now, generation, names)  # type: ignore[index]
-    return names
+    return _site_names.get(session)
 
 
 def site_name(session: Session, code: str) -> SiteName:
@@ -119,20 +99,6 @@ def full(site: Site, current: str) -> dict[str, Any]:
     }
 
 
-@event.listens_for(OrmSession, "after_flush")
-def _note_site_writes(session: OrmSession, _context: object) -> None:
-    if any(isinstance(o, Site) for o in chain(session.new, session.dirty, session.deleted)):
-        session.info["sites_written"] = True
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _sites_committed(session: OrmSession) -> None:
-    global _names_generation
-    if session.info.pop("sites_written", False):
-        with _names_lock:
-            _names_generation += 1
-
-
-@event.listens_for(OrmSession, "after_rollback")
-def _sites_rolled_back(session: OrmSession) -> None:
-    session.info.pop("sites_written", None)
+_site_names = DatabaseCache(
+    lambda session: {s.code: _name(s) for s in session.exec(select(Site)).all()}, SITE_NAMES_MAX_AGE_S, Site
+)

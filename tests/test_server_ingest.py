@@ -24,6 +24,7 @@ from dealergate.broker import free_port
 from dealergate.contract import ArrivalEvent, now_local
 from dealergate.plates import mask_plate
 from server.config import ServerSettings
+from server.ingest import ArrivalOutcome, ArrivalProcessor, ArrivalWorkers, MqttIngest, worker_key
 from server.main import create_app
 from server.models import Appointment, Arrival, ContactLog, Customer, Quote, RenewalTask, StaffUser, Vehicle
 
@@ -412,3 +413,110 @@ def test_a_departure_sets_the_dwell_time_and_alerts_nobody(app_client: TestClien
     assert row.departure_event_id == str(left.event_id)
     stranger = event("粤AZZZ95", kind="departure")  # never seen arriving
     assert processor.handle_arrival(stranger).status == "unmatched_departure"
+
+
+def test_workers_keep_each_cars_order_and_are_done_once_stored(app_client: TestClient) -> None:
+    """Arrivals handed to the workers back to back (as MQTT hands them): each car's arrival and its
+    return within the dwell window keep their order whichever worker takes the car, and `done`
+    (which acknowledges the MQTT message) comes only once the arrival is committed; a malformed
+    payload is done at once (dropped)."""
+    engine = app_client.app.state.engine
+    t0 = now_local() - timedelta(hours=3)
+    cars = [v.plate for v, _ in known_vehicles(app_client, 4, offset=10)]
+    events = [event(p, captured_at=t0) for p in cars] + [
+        event(p, captured_at=t0 + timedelta(minutes=4)) for p in cars
+    ]
+    seen: dict[str, tuple[str, bool]] = {}
+    all_done = threading.Event()
+
+    def done(outcome: ArrivalOutcome | None) -> None:
+        assert outcome is not None
+        with Session(engine) as s:
+            stored = (
+                s.exec(select(Arrival.id).where(Arrival.event_id == outcome.event_id)).first() is not None
+            )
+        seen[outcome.event_id] = (outcome.status, stored)
+        if len(seen) == len(events):
+            all_done.set()
+
+    workers = ArrivalWorkers(app_client.app.state.processor)
+    malformed: list[ArrivalOutcome | None] = []
+    try:
+        assert workers.count == (2 if engine.dialect.name == "postgresql" else 1)
+        workers.submit(b"{not json", "dealergate/demo/gate-1/arrival", malformed.append)
+        for e in events:
+            workers.submit(e.to_payload(), e.topic(), done)
+        assert all_done.wait(30), seen
+    finally:
+        workers.close()
+    assert malformed == [None]
+    assert [seen[str(e.event_id)] for e in events] == [("alerted", True)] * 4 + [("repeat", True)] * 4
+
+
+def test_look_alike_plates_go_to_the_same_worker() -> None:
+    """A misread one look-alike away, or its correction, is handled after the plate it stands for."""
+    assert worker_key("粤A·1234S") == worker_key("粤AI2345") == worker_key("粤A12345")
+    assert worker_key("粤B8D0Z2") == worker_key("粤BBQO22")
+    assert worker_key("粤A12345") != worker_key("粤A12346")
+
+
+def test_mqtt_acknowledges_only_what_is_stored(
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The subscriber hands each message to the workers: the broker gets its acknowledgement once
+    the arrival is committed, and none for an arrival that failed (the broker delivers it again)."""
+    engine = app_client.app.state.engine
+    processor = app_client.app.state.processor
+    good, bad = event("粤AZZZ91"), event("粤AZZZ90")
+    handle = processor.handle_arrival
+
+    def failing(e: ArrivalEvent) -> ArrivalOutcome:
+        if e.event_id == bad.event_id:
+            raise RuntimeError("database went away")
+        return handle(e)
+
+    monkeypatch.setattr(processor, "handle_arrival", failing)
+    acked: list[tuple[int, int, bool]] = []
+
+    class Broker:
+        def ack(self, mid: int, qos: int) -> None:
+            with Session(engine) as s:
+                stored = s.exec(select(Arrival.id).where(Arrival.event_id == str(good.event_id))).first()
+            acked.append((mid, qos, stored is not None))
+
+    ingest = MqttIngest(app_client.app.state.settings, processor)  # never connected: fed by hand
+    with caplog.at_level(logging.ERROR, logger="server.ingest"):
+        for mid, e in ((1, bad), (2, good)):
+            msg = mqtt.MQTTMessage(mid=mid, topic=e.topic().encode())
+            msg.payload, msg.qos = e.to_payload(), 1
+            ingest._on_message(Broker(), None, msg)  # type: ignore[arg-type]
+        ingest.stop()  # the workers finish what they were handed
+    assert acked == [(2, 1, True)]
+    assert any(getattr(r, "event", None) == "arrival.failed" for r in caplog.records)
+
+
+def test_a_correction_stored_meanwhile_is_applied(
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers take events by plate, so a correction to another plate can race its original: when
+    the original is stored after the correction looked for it, the correction's insert fails on the
+    event id and it is handled again, as the correction it is."""
+    ((vehicle, customer),) = known_vehicles(app_client, 1, offset=14)
+    processor = app_client.app.state.processor
+    first = event("粤AZZZ89", captured_at=now_local() - timedelta(minutes=30))
+    fixed = first.model_copy(update={"plate": vehicle.plate, "revision": 1})
+    assert processor.handle_arrival(first).status == "alerted"
+    prior = ArrivalProcessor._prior
+    looked: list[str] = []
+
+    def raced(*args: object) -> tuple[int | None, bool]:
+        looked.append(str(args[1]))
+        return (None, False) if len(looked) == 1 else prior(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ArrivalProcessor, "_prior", staticmethod(raced))
+    out = processor.handle_arrival(fixed)
+    assert out.status == "updated" and out.matched and len(looked) == 2
+    assert out.alerts is not None and out.alerts.frontdesk["customer"]["name"] == customer.name
+    with Session(app_client.app.state.engine) as s:
+        row = s.exec(select(Arrival).where(Arrival.event_id == str(first.event_id))).one()
+    assert (row.plate, row.revision, row.vehicle_id) == (vehicle.plate, 1, vehicle.id)

@@ -97,8 +97,8 @@ def test_manager_creates_edits_orders_and_deletes(client: TestClient) -> None:
 
 def test_admin_may_write_too(client: TestClient) -> None:
     admin = login(client, Role.ADMIN)
-    res = admin.post("/api/v1/kiosk-cards", json=_card())
-    assert res.status_code == 201
+    res = admin.post("/api/v1/kiosk-cards", json=_card(body_zh="第一行\n\t第二行"))  # a body may break lines
+    assert res.status_code == 201 and res.json()["body_zh"] == "第一行\n\t第二行"
     assert admin.delete(f"/api/v1/kiosk-cards/{res.json()['id']}").status_code == 204
 
 
@@ -121,6 +121,7 @@ def test_other_roles_and_the_kiosk_cannot_write(client: TestClient, role: Role) 
         ({"title_zh": "长" * 41}, ["body", "title_zh"], "at most 40 characters"),
         ({"body_en": "x" * 601}, ["body", "body_en"], "at most 600 characters"),
         ({"body_zh": "优惠\x00"}, ["body", "body_zh"], "control characters are not allowed"),
+        ({"title_zh": "保养\n优惠"}, ["body", "title_zh"], "control characters are not allowed"),  # one line
         ({"plate_type": "purple"}, ["body", "plate_type"], "new_energy_small"),
         ({"kind": "spam"}, ["body", "kind"], "'offer'"),
         ({"customer_id": 1}, ["body", "customer_id"], "Extra inputs are not permitted"),

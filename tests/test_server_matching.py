@@ -174,7 +174,7 @@ def test_claim_statistics_are_cached_per_database(monkeypatch: pytest.MonkeyPatc
         calls.append(session.get_bind())
         return {("丰田", "凯美瑞"): (f"glass-{len(calls)}", "scratch", "flood", "theft")}
 
-    monkeypatch.setattr(matching, "_count_claim_types", count)
+    monkeypatch.setattr(matching.claim_stats, "load", count)
     a, b = create_engine("sqlite://"), create_engine("sqlite://")
     with Session(a) as sa, Session(b) as sb:
         first = matching.common_claim_types(sa, "丰田", "凯美瑞")
@@ -184,7 +184,7 @@ def test_claim_statistics_are_cached_per_database(monkeypatch: pytest.MonkeyPatc
         assert len(calls) == 1
         assert matching.common_claim_types(sb, "丰田", "凯美瑞") != first  # another database
         assert len(calls) == 2
-        monkeypatch.setattr(matching, "CLAIM_STATS_MAX_AGE_S", 0.0)
+        monkeypatch.setattr(matching.claim_stats, "max_age_s", 0.0)
         matching.common_claim_types(sa, "丰田", "凯美瑞")
         assert len(calls) == 3
 

@@ -15,17 +15,22 @@ from server.api.deps import RowId, SessionDep, SettingsDep
 from server.audit import record_access
 from server.auth import STAFF_ROLES, StaffSession, require_roles
 from server.db import local_today
-from server.matching import load_vehicle_file
-from server.models import ContactLog, Customer, StaffUser, Vehicle
+from server.matching import FileRow, load_vehicle_file
+from server.models import Customer, StaffUser, Vehicle
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 log = logging.getLogger(__name__)
 
 
-def _contact(c: ContactLog, staff_names: dict[int, str], tz: ZoneInfo) -> dict[str, Any]:
+def _columns(row: FileRow, *left_out: str) -> dict[str, Any]:
+    """A file row's columns by name, but those `left_out`."""
+    return {key: value for key, value in row._asdict().items() if key not in left_out}
+
+
+def _contact(c: FileRow, staff_names: dict[int, str], tz: ZoneInfo) -> dict[str, Any]:
     """One contact-log row, newest first in the file: who contacted the customer, how, with what result."""
     return {
-        **c.model_dump(exclude={"customer_id", "vehicle_id", "staff_id", "at"}),
+        **_columns(c, "customer_id", "vehicle_id", "staff_id", "at"),
         "at": c.at.astimezone(tz).isoformat(timespec="minutes"),
         "staff": staff_names.get(c.staff_id or 0),
     }
@@ -55,16 +60,13 @@ def customer_360(
                 "vehicle": vehicle.model_dump(exclude={"customer_id"}),
                 "policies": [
                     {
-                        **p.model_dump(exclude={"vehicle_id"}),
-                        "coverages": [
-                            c.model_dump(exclude={"id", "policy_id"})
-                            for c in file.coverages.get(p.id or 0, [])
-                        ],
+                        **_columns(p, "vehicle_id"),
+                        "coverages": [_columns(c, "id", "policy_id") for c in file.coverages.get(p.id, [])],
                     }
                     for p in reversed(file.policies)
                 ],
-                "claims": [c.model_dump(exclude={"vehicle_id"}) for c in reversed(file.claims)],
-                "visits": [v.model_dump(exclude={"vehicle_id"}) for v in reversed(file.visits)],
+                "claims": [_columns(c, "vehicle_id") for c in reversed(file.claims)],
+                "visits": [_columns(v, "vehicle_id") for v in reversed(file.visits)],
                 "contacts": [_contact(c, staff_names, settings.tz) for c in reversed(file.contacts)],
                 "renewal": {
                     "segment": {

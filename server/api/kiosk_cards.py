@@ -5,17 +5,17 @@ ones showing today (/api/v1/kiosk/cards, kiosk token). Authored text, no custome
 from __future__ import annotations
 
 import hmac
-import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, func, select
 
 from server import kiosk_cards
 from server.api.dashboard import MANAGER_ROLES, Manager
 from server.api.deps import MAX_ROW_ID, RowId, SessionDep, SettingsDep
+from server.api.fields import screen_text
 from server.api.pages import _staff_page
 from server.db import local_today, utc_now
 from server.models import KioskCard, Vehicle
@@ -26,29 +26,11 @@ Kind = Literal["offer", "service", "insurance", "other"]
 PlateTypeTarget = Literal[
     "blue", "yellow", "yellow_double", "new_energy_small", "new_energy_large", "coach", "trailer", "hk_macao"
 ]
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def _printable(v: str) -> str:
-    """A public screen shows this text: no control characters (PostgreSQL refuses NUL anyway)."""
-    if _CONTROL.search(v):
-        raise ValueError("control characters are not allowed / 不能包含控制字符")
-    return v
-
-
-def _text(min_length: int, max_length: int) -> Any:
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_printable),
-    ]
-
-
-Title = _text(1, 40)
-TitleEn = _text(0, 80)
-BodyZh = _text(0, 300)
-BodyEn = _text(0, 600)
-Brand = _text(1, 32)
+Title = screen_text(1, 40)
+TitleEn = screen_text(0, 80)
+BodyZh = screen_text(0, 300, multiline=True)
+BodyEn = screen_text(0, 600, multiline=True)
+Brand = screen_text(1, 32)
 Position = Annotated[int, Field(ge=0, le=10_000)]
 
 

@@ -6,16 +6,16 @@ the site id of the MQTT topics, on every arrival and in every file filed there.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from server import sites
 from server.api.deps import SessionDep, SettingsDep
+from server.api.fields import screen_text
 from server.auth import STAFF_ROLES, StaffSession, require_roles
 from server.db import utc_now
 from server.logs import log_event
@@ -28,29 +28,11 @@ Admin = Annotated[StaffSession, Depends(require_roles(frozenset({Role.ADMIN})))]
 
 SITE_CODE = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 """The MQTT contract's site id (dealergate.contract: lower-case letters, digits, - and _)."""
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _printable(v: str) -> str:
-    """Staff screens show this text: no control characters (PostgreSQL refuses NUL anyway)."""
-    if _CONTROL.search(v):
-        raise ValueError("control characters are not allowed / 不能包含控制字符")
-    return v
-
-
-def _text(min_length: int, max_length: int) -> Any:
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_printable),
-    ]
-
-
 Code = Annotated[str, StringConstraints(pattern=SITE_CODE)]
-NameZh = _text(1, 64)
-NameEn = _text(0, 128)
-Brands = Annotated[list[_text(1, 32)], Field(max_length=20, description="brands sold (在售品牌)")]  # type: ignore[misc]
-Address = _text(0, 200)
+NameZh = screen_text(1, 64)
+NameEn = screen_text(0, 128)
+Brands = Annotated[list[screen_text(1, 32)], Field(max_length=20, description="brands sold (在售品牌)")]  # type: ignore[misc]
+Address = screen_text(0, 200)
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^[0-9+()\- ]*$")]
 CodeInPath = Annotated[str, Path(pattern=SITE_CODE, description="site code, as in the MQTT topics")]
 
