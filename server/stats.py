@@ -10,7 +10,9 @@ derived from what it does record, and `FOOTNOTES` says how (the page prints them
 - the *advisor* of a due policy is whoever its renewal task is assigned to; without one, unassigned;
 - the *segment* is the renewal engine's segment of the car on the day the policy ended;
 - *lapse reasons* are the contact log's tags; a lost renewal without a tag is counted as untagged, and
-  where it went is read from later policies (insured elsewhere, or no later policy on record).
+  where it went is read from later policies (insured elsewhere, or no later policy on record);
+- one *store* (`SiteScope`): its policies are those of the cars whose file it holds (cars filed before
+  sites existed belong to this server's own store), its arrivals those at its gates.
 
 Only counts leave this module: no customer, plate or phone, so an export is never a customer list.
 """
@@ -26,7 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from dealergate.plates import region_of
 from server import renewal
@@ -87,9 +89,28 @@ FOOTNOTES: tuple[Label, ...] = (
         "Lapse reasons are the tags of the contact log; untagged losses are counted apart. Where lost "
         "renewals went is read from later policies.",
     ),
+    Label(
+        "按门店查看时：保单按车辆档案所属门店统计（未标门店的老档案算本店），到店按车辆驶入的门店统计。",
+        "For one store: policies count for the store holding the car's file (older files without a store "
+        "count for this one), arrivals for the store whose gate the car drove through.",
+    ),
 )
 
 Cell = str | int | float | Label | None
+
+
+@dataclass(frozen=True)
+class SiteScope:
+    """The figures of one store instead of the whole group."""
+
+    code: str
+    own: bool
+    """This server's own store: cars filed before sites existed (no store on file) are its cars."""
+
+    def holds_file(self) -> Any:
+        """SQL condition: the car's file is this store's."""
+        at = col(Vehicle.site) == self.code
+        return or_(at, col(Vehicle.site).is_(None)) if self.own else at
 
 
 @dataclass(frozen=True)
@@ -197,9 +218,15 @@ def _segment_at_end(
     )
 
 
-def due_outcomes(session: Session, start: date, end: date, tz: ZoneInfo) -> list[DueOutcome]:
-    """Every policy ending in [start, end) with its renewal outcome, advisor, segment and tag."""
-    due = session.exec(select(Policy).where(col(Policy.end_date) >= start, col(Policy.end_date) < end)).all()
+def due_outcomes(
+    session: Session, start: date, end: date, tz: ZoneInfo, site: SiteScope | None = None
+) -> list[DueOutcome]:
+    """Every policy ending in [start, end) with its renewal outcome, advisor, segment and tag; of the
+    cars whose file `site` holds, when given."""
+    query = select(Policy).where(col(Policy.end_date) >= start, col(Policy.end_date) < end)
+    if site is not None:
+        query = query.join(Vehicle, col(Vehicle.id) == col(Policy.vehicle_id)).where(site.holds_file())
+    due = session.exec(query).all()
     vids = sorted({p.vehicle_id for p in due})
     if not vids:
         return []
@@ -347,16 +374,20 @@ def lapse_tables(outcomes: Sequence[DueOutcome]) -> list[tuple[Table, dict[str, 
     ]  # fmt: skip
 
 
-def arrivals_daily(session: Session, today: date, days: int, tz: ZoneInfo) -> tuple[Table, dict[str, Any]]:
-    """Arrivals per local day and the recognition capture rate (matched / all) of the last `days` days."""
+def arrivals_daily(
+    session: Session, today: date, days: int, tz: ZoneInfo, site: SiteScope | None = None
+) -> tuple[Table, dict[str, Any]]:
+    """Arrivals per local day and the recognition capture rate (matched / all) of the last `days` days;
+    at the gates of `site`, when given."""
     first = today - timedelta(days=days - 1)
     start, _ = local_day_bounds(first, tz)
     _, end = local_day_bounds(today, tz)
-    seen: list[tuple[datetime, int | None]] = session.exec(
-        select(Arrival.captured_at, Arrival.vehicle_id).where(
-            col(Arrival.captured_at) >= start, col(Arrival.captured_at) < end, col(Arrival.alerted).is_(True)
-        )
-    ).all()
+    query = select(Arrival.captured_at, Arrival.vehicle_id).where(
+        col(Arrival.captured_at) >= start, col(Arrival.captured_at) < end, col(Arrival.alerted).is_(True)
+    )
+    if site is not None:
+        query = query.where(col(Arrival.site) == site.code)
+    seen: list[tuple[datetime, int | None]] = session.exec(query).all()
     total: Counter[date] = Counter()
     matched: Counter[date] = Counter()
     for at, vehicle_id in seen:
@@ -381,14 +412,20 @@ def arrivals_daily(session: Session, today: date, days: int, tz: ZoneInfo) -> tu
 
 
 def dashboard_parts(
-    session: Session, today: date, tz: ZoneInfo, *, weeks: int = 12, days: int = 14
+    session: Session,
+    today: date,
+    tz: ZoneInfo,
+    *,
+    weeks: int = 12,
+    days: int = 14,
+    site: SiteScope | None = None,
 ) -> list[tuple[Table, dict[str, Any]]]:
-    """Every table of the dashboard with its chart series, in page order."""
+    """Every table of the dashboard with its chart series, in page order; of one store, when `site`."""
     start, end = report_period(today, weeks)
-    outcomes = due_outcomes(session, start, end, tz)
+    outcomes = due_outcomes(session, start, end, tz, site)
     return [
         renewal_weekly(outcomes, [start + timedelta(weeks=i) for i in range(weeks)]),
-        arrivals_daily(session, today, days, tz),
+        arrivals_daily(session, today, days, tz, site),
         conversion(outcomes, "segment", Label("按客户类型的续保转化", "Conversion by segment"),
                    Label("客户类型", "Segment"), dict(SEGMENT_LABELS)),
         conversion(outcomes, "channel", Label("按原保单渠道的续保转化", "Conversion by previous channel"),
@@ -400,10 +437,17 @@ def dashboard_parts(
 
 
 def dashboard(
-    session: Session, today: date, tz: ZoneInfo, *, weeks: int = 12, days: int = 14
+    session: Session,
+    today: date,
+    tz: ZoneInfo,
+    *,
+    weeks: int = 12,
+    days: int = 14,
+    site: SiteScope | None = None,
 ) -> dict[str, Any]:
-    """Everything the dashboard shows: headline figures, tables (each exportable) and chart series."""
-    parts = dashboard_parts(session, today, tz, weeks=weeks, days=days)
+    """Everything the dashboard shows: headline figures, tables (each exportable) and chart series, of
+    the whole group or of one store (`site`)."""
+    parts = dashboard_parts(session, today, tz, weeks=weeks, days=days, site=site)
     tables = {t.key: t for t, _ in parts}
     weekly = [r for r in tables["renewal_weekly"].rows if r[1] == ALL_ADVISORS]
     due, won = sum(r[2] for r in weekly), sum(r[3] for r in weekly)  # type: ignore[misc]
@@ -412,6 +456,7 @@ def dashboard(
     start, end = report_period(today, weeks)
     return {
         "today": today.isoformat(),
+        "site": site.code if site is not None else None,
         "period": {"start": start.isoformat(), "end": (end - timedelta(days=1)).isoformat(), "weeks": weeks},
         "days": days,
         "summary": {

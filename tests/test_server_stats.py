@@ -31,10 +31,11 @@ from server.models import (
     RenewalTask,
     Role,
     ServiceVisit,
+    Site,
     StaffUser,
     Vehicle,
 )
-from server.seed import DEMO_LOGINS
+from server.seed import DEMO_LOGINS, DEMO_SISTER_SITE
 
 TZ = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 3, 18)  # a Wednesday: the last complete week began on Monday 9 March
@@ -187,6 +188,45 @@ def test_weekly_renewal_rate_per_advisor(board: dict) -> None:
     }
 
 
+def test_one_stores_figures_count_its_files_and_its_gates(engine: Engine, board: dict) -> None:
+    """v2's file moves to a sister store, which gets one arrival of its own: the sister store's board
+    counts v2's lost policy and that arrival, this store's the rest (files without a store are its
+    own), and the two add up to the group's."""
+    with Session(engine) as s:
+        s.add_all([Site(code="t", name_zh="本店"), Site(code="sister", name_zh="兄弟店")])
+        s.flush()
+        v2 = s.exec(select(Vehicle).where(Vehicle.brand == "本田").order_by(Vehicle.id)).first()  # type: ignore[arg-type]
+        assert v2 is not None and v2.purchase_date == D("2025-02-25")
+        v2.site = "sister"
+        s.add(Arrival(event_id="sister-1", site="sister", camera="gate", plate="粤A00000", confidence=0.9,
+                      captured_at=_local("2026-03-16", "09:00").astimezone(UTC), vehicle_id=v2.id))  # fmt: skip
+        s.commit()
+        try:
+            sister = stats.dashboard(
+                s, TODAY, TZ, weeks=WEEKS, days=3, site=stats.SiteScope("sister", own=False)
+            )
+            own = stats.dashboard(s, TODAY, TZ, weeks=WEEKS, days=3, site=stats.SiteScope("t", own=True))
+        finally:
+            s.delete(s.exec(select(Arrival).where(Arrival.event_id == "sister-1")).one())
+            v2.site = None
+            s.commit()
+            for site in s.exec(select(Site)).all():
+                s.delete(site)
+            s.commit()
+    assert sister["site"] == "sister" and own["site"] == "t"
+    assert sister["summary"] == {
+        "due": 1, "renewed": 0, "renewal_rate": 0.0, "lost": 1, "arrivals": 1, "capture_rate": 1.0,
+    }  # fmt: skip
+    due_weeks = [r for r in _rows(sister, "renewal_weekly") if r[2]]
+    assert due_weeks == [["2026-02-23", "顾问乙", 1, 0, 0.0], ["2026-02-23", "全店", 1, 0, 0.0]]
+    assert _rows(sister, "lapse_reasons")[0] == ["价格因素", 1, 1.0]
+    assert {k: own["summary"][k] for k in ("due", "renewed", "arrivals")} == {
+        "due": board["summary"]["due"] - 1,
+        "renewed": board["summary"]["renewed"],
+        "arrivals": board["summary"]["arrivals"],  # the hand-made arrivals are all at gate site "t"
+    }
+
+
 def test_arrivals_per_local_day_and_capture_rate(board: dict) -> None:
     assert _rows(board, "arrivals_daily") == [
         ["2026-03-16", 0, 0, 0, None],
@@ -295,7 +335,7 @@ def test_dashboard_is_for_managers_and_admins(demo_client: TestClient) -> None:
             "conversion_model", "lapse_reasons", "lost_destination",
         ]  # fmt: skip
         assert body["summary"]["due"] > 0 and 0 <= body["summary"]["renewal_rate"] <= 1
-        assert len(body["footnotes"]) == 4
+        assert len(body["footnotes"]) == len(stats.FOOTNOTES)
 
 
 def test_csv_export_is_excel_friendly_and_audited(demo_client: TestClient) -> None:
@@ -317,6 +357,40 @@ def test_csv_export_is_excel_friendly_and_audited(demo_client: TestClient) -> No
         ("manager", "conversion_segment"),
         ("manager", "conversion_segment"),
     ]
+
+
+def test_one_store_on_the_demo_and_its_csv(demo_client: TestClient) -> None:
+    """The page's store choice: every store is offered (this one first), one store's figures are a
+    part of the group's, an unknown store is a 404 and a malformed code a 422; a store's CSV says
+    which store in its name and in the audit log."""
+    manager = _as(demo_client, Role.MANAGER)
+    group = manager.get("/api/v1/dashboard", params={"weeks": 26}).json()
+    assert group["site"] is None
+    home = demo_client.app.state.settings.site
+    assert [(c["code"], c["current"]) for c in group["sites"]] == [
+        (home, True),
+        (DEMO_SISTER_SITE.code, False),
+    ]
+    assert group["sites"][1]["zh"] == DEMO_SISTER_SITE.name_zh
+    boards = {
+        code: manager.get("/api/v1/dashboard", params={"weeks": 26, "site": code}).json()
+        for code in (home, DEMO_SISTER_SITE.code)
+    }
+    assert [b["site"] for b in boards.values()] == [home, DEMO_SISTER_SITE.code]
+    dues = [b["summary"]["due"] for b in boards.values()]
+    assert dues[0] > 0 and sum(dues) == group["summary"]["due"], dues
+    missing = manager.get("/api/v1/dashboard", params={"site": "nowhere"})
+    assert missing.status_code == 404 and "没有这个门店" in missing.json()["detail"]
+    bad = manager.get("/api/v1/dashboard/lapse_reasons.csv", params={"site": "Nowhere!"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "site"]
+    res = manager.get("/api/v1/dashboard/lapse_reasons.csv", params={"site": DEMO_SISTER_SITE.code})
+    assert res.status_code == 200
+    assert (
+        f'filename="dealergate-lapse_reasons-{DEMO_SISTER_SITE.code}-' in res.headers["content-disposition"]
+    )
+    with Session(demo_client.app.state.engine) as s:
+        audit = s.exec(select(AuditLog).where(AuditLog.action == "export_dashboard")).all()
+    assert audit[-1].detail == f"lapse_reasons site={DEMO_SISTER_SITE.code}"
 
 
 def test_csv_never_names_a_customer(demo_client: TestClient) -> None:

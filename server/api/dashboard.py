@@ -11,14 +11,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
+from sqlmodel import Session, select
 
-from server import stats
+from server import sites, stats
 from server.api.deps import SessionDep, SettingsDep
+from server.api.fields import SITE_CODE
 from server.api.pages import _staff_page
 from server.auth import StaffSession, require_roles
+from server.config import ServerSettings
 from server.db import local_today
 from server.logs import log_event
-from server.models import AuditLog, Role
+from server.models import AuditLog, Role, Site
 
 router = APIRouter(tags=["dashboard"])
 log = logging.getLogger(__name__)
@@ -26,6 +29,19 @@ MANAGER_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 Manager = Annotated[StaffSession, Depends(require_roles(MANAGER_ROLES))]
 Weeks = Annotated[int, Query(ge=1, le=53, description="complete weeks before this one")]
 Days = Annotated[int, Query(ge=1, le=92, description="days of arrivals, today included")]
+SiteCode = Annotated[
+    str | None,
+    Query(pattern=SITE_CODE, description="one store's figures (its code); none: the whole group"),
+]
+
+
+def _scope(db: Session, settings: ServerSettings, code: str | None) -> stats.SiteScope | None:
+    """The store whose figures were asked for; 404 for a code that names no store."""
+    if code is None:
+        return None
+    if db.exec(select(Site.id).where(Site.code == code)).first() is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such store / 没有这个门店")
+    return stats.SiteScope(code, own=code == settings.site)
 
 
 @router.get("/dashboard", include_in_schema=False)
@@ -35,10 +51,20 @@ def dashboard_page(request: Request) -> Response:
 
 @router.get("/api/v1/dashboard")
 def dashboard(
-    db: SessionDep, settings: SettingsDep, staff: Manager, weeks: Weeks = 12, days: Days = 14
+    db: SessionDep,
+    settings: SettingsDep,
+    staff: Manager,
+    weeks: Weeks = 12,
+    days: Days = 14,
+    site: SiteCode = None,
 ) -> dict[str, Any]:
-    """Headline figures, tables and chart series of the dashboard, computed now."""
-    return stats.dashboard(db, local_today(settings.tz), settings.tz, weeks=weeks, days=days)
+    """Headline figures, tables and chart series of the dashboard, computed now, of the whole group or
+    of one store; `sites` lists the stores to choose from (this server's own first)."""
+    scope = _scope(db, settings, site)
+    board = stats.dashboard(db, local_today(settings.tz), settings.tz, weeks=weeks, days=days, site=scope)
+    choices = [{**sites.site_name(db, s.code).label(), "current": s.code == settings.site}
+               for s in sites.ordered(db, settings.site)]  # fmt: skip
+    return {**board, "sites": choices}
 
 
 @router.get("/api/v1/dashboard/{key}.csv")
@@ -49,18 +75,21 @@ def dashboard_csv(
     staff: Manager,
     weeks: Weeks = 12,
     days: Days = 14,
+    site: SiteCode = None,
     lang: Literal["zh-CN", "en"] = "zh-CN",
 ) -> Response:
     """One table as CSV (UTF-8 with BOM: Excel otherwise shows the Chinese as mojibake)."""
     today = local_today(settings.tz)
-    parts = stats.dashboard_parts(db, today, settings.tz, weeks=weeks, days=days)
+    scope = _scope(db, settings, site)
+    parts = stats.dashboard_parts(db, today, settings.tz, weeks=weeks, days=days, site=scope)
     table = next((t for t, _ in parts if t.key == key), None)
     if table is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such table / 没有这个报表")
-    db.add(AuditLog(who=staff.username, role=staff.role.value, action="export_dashboard", detail=key))
+    detail = key if site is None else f"{key} site={site}"
+    db.add(AuditLog(who=staff.username, role=staff.role.value, action="export_dashboard", detail=detail))
     db.commit()
-    log_event(log, "audit.export_dashboard", who=staff.username, table=key)
-    filename = f"dealergate-{key}-{today.isoformat()}.csv"
+    log_event(log, "audit.export_dashboard", who=staff.username, table=key, site=site)
+    filename = f"dealergate-{key}-{site or 'all'}-{today.isoformat()}.csv"
     return Response(
         stats.csv_text(table, lang),
         media_type="text/csv; charset=utf-8",

@@ -1,4 +1,4 @@
-"""Body field types shared by the routes: text that staff or the public screens show."""
+"""Field types shared by the routes: text that staff or the public screens show, store codes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, StringConstraints
 
+SITE_CODE = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+"""A store's code: the MQTT contract's site id (dealergate.contract: lower-case letters, digits, - and _)."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_BUT_TAB_NEWLINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from server import sites
 from server.api.deps import SessionDep, SettingsDep
-from server.api.fields import screen_text
+from server.api.fields import SITE_CODE, screen_text
 from server.auth import STAFF_ROLES, StaffSession, require_roles
 from server.db import utc_now
 from server.logs import log_event
@@ -26,8 +26,6 @@ log = logging.getLogger(__name__)
 Reader = Annotated[StaffSession, Depends(require_roles(STAFF_ROLES))]
 Admin = Annotated[StaffSession, Depends(require_roles(frozenset({Role.ADMIN})))]
 
-SITE_CODE = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-"""The MQTT contract's site id (dealergate.contract: lower-case letters, digits, - and _)."""
 Code = Annotated[str, StringConstraints(pattern=SITE_CODE)]
 NameZh = screen_text(1, 64)
 NameEn = screen_text(0, 128)

@@ -141,3 +141,39 @@ def test_dashboard_is_for_managers_only(live_server: LiveServer, new_context: Ne
     page.goto(live_server.url("/dashboard"))
     expect(page).to_have_url(live_server.url("/login?next=/dashboard&denied=1"))
     assert page.request.get(live_server.url("/api/v1/dashboard")).status == 403
+
+
+def test_one_stores_figures(live_server: LiveServer, new_context: NewContext) -> None:
+    """The store list offers the whole group and every store by name in the page's language; a store's
+    figures are the API's for that store, its CSV links and the page's URL carry it (a reload keeps it)."""
+    from server.seed import DEMO_SISTER_SITE
+
+    page = new_context().new_page()
+    watch = PageWatch().attach(page)
+    group = _open_dashboard(page, live_server)
+    stores = page.locator("[data-slot=site] option")
+    expect(stores).to_have_count(1 + len(group["sites"]))
+    expect(stores.first).to_have_text("全部门店")
+    expect(page.locator(f"[data-slot=site] option[value={DEMO_SISTER_SITE.code}]")).to_have_text(
+        DEMO_SISTER_SITE.name_zh
+    )
+    with page.expect_response(lambda r: f"site={DEMO_SISTER_SITE.code}" in r.url) as res:
+        page.select_option("[data-slot=site]", DEMO_SISTER_SITE.code)
+    sister = res.value.json()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    assert sister["site"] == DEMO_SISTER_SITE.code
+    assert sister["summary"]["due"] <= group["summary"]["due"]
+    expect(page.locator("[data-kpi=due] .kpi__v")).to_have_text(f"{sister['summary']['due']:,}")
+    csv = page.locator("[data-table=lapse_reasons] [data-action=csv]").get_attribute("href") or ""
+    assert f"site={DEMO_SISTER_SITE.code}" in csv and "weeks=26" in csv
+    assert f"site={DEMO_SISTER_SITE.code}" in page.url
+
+    set_lang(page, "en")
+    expect(page.locator(f"[data-slot=site] option[value={DEMO_SISTER_SITE.code}]")).to_have_text(
+        DEMO_SISTER_SITE.name_en
+    )
+    expect(page.locator("[data-slot=site]")).to_have_value(DEMO_SISTER_SITE.code)
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator("[data-slot=site]")).to_have_value(DEMO_SISTER_SITE.code)
+    assert watch.problems == [], "\n".join(watch.problems)

@@ -17,7 +17,24 @@
   const pct = (v) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(1)}%`);
   const num = (v) => (v === null || v === undefined ? "—" : Number(v).toLocaleString());
 
+  let site = new URLSearchParams(window.location.search).get("site") || ""; // "": the whole group
+
   function weeks() { return document.querySelector("[data-slot=weeks]").value; }
+
+  /** The period and store the figures are of: for the API, the CSV links and the page's own URL. */
+  function query() {
+    const q = new URLSearchParams({ weeks: weeks() });
+    if (site) q.set("site", site);
+    return q.toString();
+  }
+
+  /** The store choice: the whole group, then every store the server lists (its own first). */
+  function siteOptions() {
+    const select = document.querySelector("[data-slot=site]");
+    select.replaceChildren(el("option", { value: "", text: I18N.t("dash.allSites") }),
+      ...data.sites.map((s) => el("option", { value: s.code, text: I18N.pick(s) })));
+    select.value = site;
+  }
 
   function cell(value, kind) {
     if (kind === "rate") return pct(value);
@@ -78,7 +95,7 @@
 
   function card(t) {
     const chart = data.charts[t.key];
-    const csv = `/api/v1/dashboard/${t.key}.csv?weeks=${weeks()}&days=${data.days}&lang=${I18N.lang}`;
+    const csv = `/api/v1/dashboard/${t.key}.csv?${query()}&days=${data.days}&lang=${I18N.lang}`;
     const box = el("div", { class: "dash-chart" });
     const node = el("section", { class: `panel dash-card${WIDE.has(t.key) ? " dash-card--wide" : ""}`, dataset: { table: t.key } },
       el("div", { class: "dash-card__head" }, el("h2", { text: I18N.pick(t) }),
@@ -105,6 +122,7 @@
     if (!data) return;
     charts.splice(0).forEach((c) => c.destroy());
     Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    siteOptions();
     const s = data.summary;
     document.querySelector("[data-slot=range]").textContent = I18N.t("dash.range",
       { start: data.period.start, end: data.period.end, today: data.today });
@@ -118,9 +136,10 @@
 
   async function load() {
     document.body.dataset.ready = "false";
-    window.history.replaceState(null, "", `?weeks=${weeks()}`); // a reload keeps the period
-    const res = await DG.api(`/api/v1/dashboard?weeks=${weeks()}`).catch(() => null);
+    window.history.replaceState(null, "", `?${query()}`); // a reload keeps the period and the store
+    const res = await DG.api(`/api/v1/dashboard?${query()}`).catch(() => null);
     if (res && res.status === 401) { DG.toLogin(); return; }
+    if (res && (res.status === 404 || res.status === 422) && site) { site = ""; load(); return; } // a stale link
     if (!res || !res.ok) {
       document.querySelector("[data-slot=range]").replaceChildren(el("span", { class: "dash-error", text: I18N.t("dash.error") }));
       return;
@@ -135,6 +154,7 @@
     const wanted = new URLSearchParams(window.location.search).get("weeks");
     if (wanted && select.querySelector(`option[value="${CSS.escape(wanted)}"]`)) select.value = wanted;
     select.addEventListener("change", load);
+    document.querySelector("[data-slot=site]").addEventListener("change", (e) => { site = e.target.value; load(); });
     I18N.onChange(render);
     load();
   });
