@@ -114,6 +114,16 @@ class SiteScope:
 
 
 @dataclass(frozen=True)
+class BoardScope:
+    """What a dashboard shows: the last `weeks` complete weeks of due policies, the last `days` days
+    of arrivals, of the whole group or of one store (`site`)."""
+
+    weeks: int = 12
+    days: int = 14
+    site: SiteScope | None = None
+
+
+@dataclass(frozen=True)
 class Column:
     key: str
     label: Label
@@ -412,20 +422,14 @@ def arrivals_daily(
 
 
 def dashboard_parts(
-    session: Session,
-    today: date,
-    tz: ZoneInfo,
-    *,
-    weeks: int = 12,
-    days: int = 14,
-    site: SiteScope | None = None,
+    session: Session, today: date, tz: ZoneInfo, scope: BoardScope = BoardScope()
 ) -> list[tuple[Table, dict[str, Any]]]:
-    """Every table of the dashboard with its chart series, in page order; of one store, when `site`."""
-    start, end = report_period(today, weeks)
-    outcomes = due_outcomes(session, start, end, tz, site)
+    """Every table of the dashboard with its chart series, in page order."""
+    start, end = report_period(today, scope.weeks)
+    outcomes = due_outcomes(session, start, end, tz, scope.site)
     return [
-        renewal_weekly(outcomes, [start + timedelta(weeks=i) for i in range(weeks)]),
-        arrivals_daily(session, today, days, tz, site),
+        renewal_weekly(outcomes, [start + timedelta(weeks=i) for i in range(scope.weeks)]),
+        arrivals_daily(session, today, scope.days, tz, scope.site),
         conversion(outcomes, "segment", Label("按客户类型的续保转化", "Conversion by segment"),
                    Label("客户类型", "Segment"), dict(SEGMENT_LABELS)),
         conversion(outcomes, "channel", Label("按原保单渠道的续保转化", "Conversion by previous channel"),
@@ -437,28 +441,25 @@ def dashboard_parts(
 
 
 def dashboard(
-    session: Session,
-    today: date,
-    tz: ZoneInfo,
-    *,
-    weeks: int = 12,
-    days: int = 14,
-    site: SiteScope | None = None,
+    session: Session, today: date, tz: ZoneInfo, scope: BoardScope = BoardScope()
 ) -> dict[str, Any]:
-    """Everything the dashboard shows: headline figures, tables (each exportable) and chart series, of
-    the whole group or of one store (`site`)."""
-    parts = dashboard_parts(session, today, tz, weeks=weeks, days=days, site=site)
+    """Everything the dashboard shows: headline figures, tables (each exportable) and chart series."""
+    parts = dashboard_parts(session, today, tz, scope)
     tables = {t.key: t for t, _ in parts}
     weekly = [r for r in tables["renewal_weekly"].rows if r[1] == ALL_ADVISORS]
     due, won = sum(r[2] for r in weekly), sum(r[3] for r in weekly)  # type: ignore[misc]
     arrivals = tables["arrivals_daily"].rows
     seen, matched = sum(r[1] for r in arrivals), sum(r[2] for r in arrivals)  # type: ignore[misc]
-    start, end = report_period(today, weeks)
+    start, end = report_period(today, scope.weeks)
     return {
         "today": today.isoformat(),
-        "site": site.code if site is not None else None,
-        "period": {"start": start.isoformat(), "end": (end - timedelta(days=1)).isoformat(), "weeks": weeks},
-        "days": days,
+        "site": scope.site.code if scope.site is not None else None,
+        "period": {
+            "start": start.isoformat(),
+            "end": (end - timedelta(days=1)).isoformat(),
+            "weeks": scope.weeks,
+        },
+        "days": scope.days,
         "summary": {
             "due": due,
             "renewed": won,

@@ -141,7 +141,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="module")
 def board(engine: Engine) -> dict:
     with Session(engine) as s:
-        return stats.dashboard(s, TODAY, TZ, weeks=WEEKS, days=3)
+        return stats.dashboard(s, TODAY, TZ, stats.BoardScope(WEEKS, 3))
 
 
 def _rows(board: dict, key: str) -> list[list]:
@@ -203,9 +203,9 @@ def test_one_stores_figures_count_its_files_and_its_gates(engine: Engine, board:
         s.commit()
         try:
             sister = stats.dashboard(
-                s, TODAY, TZ, weeks=WEEKS, days=3, site=stats.SiteScope("sister", own=False)
+                s, TODAY, TZ, stats.BoardScope(WEEKS, 3, stats.SiteScope("sister", own=False))
             )
-            own = stats.dashboard(s, TODAY, TZ, weeks=WEEKS, days=3, site=stats.SiteScope("t", own=True))
+            own = stats.dashboard(s, TODAY, TZ, stats.BoardScope(WEEKS, 3, stats.SiteScope("t", own=True)))
         finally:
             s.delete(s.exec(select(Arrival).where(Arrival.event_id == "sister-1")).one())
             v2.site = None
@@ -266,7 +266,7 @@ def test_lapse_reasons_count_tags_near_the_loss_and_untagged_apart(board: dict) 
 
 def test_csv_has_a_bom_and_the_chosen_language(engine: Engine) -> None:
     with Session(engine) as s:
-        parts = stats.dashboard_parts(s, TODAY, TZ, weeks=WEEKS, days=3)
+        parts = stats.dashboard_parts(s, TODAY, TZ, stats.BoardScope(WEEKS, 3))
     table = next(t for t, _ in parts if t.key == "conversion_channel")
     zh = stats.csv_text(table, "zh-CN")
     assert zh.startswith("\ufeff")
@@ -280,7 +280,7 @@ def test_csv_has_a_bom_and_the_chosen_language(engine: Engine) -> None:
 
 def test_an_empty_period_has_no_rates_rather_than_zero(engine: Engine) -> None:
     with Session(engine) as s:
-        empty = stats.dashboard(s, date(2030, 1, 1), TZ, weeks=2, days=1)
+        empty = stats.dashboard(s, date(2030, 1, 1), TZ, stats.BoardScope(2, 1))
     assert empty["summary"]["due"] == 0 and empty["summary"]["renewal_rate"] is None
     assert empty["summary"]["capture_rate"] is None
 

@@ -11,14 +11,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from server import sites, stats
 from server.api.deps import SessionDep, SettingsDep
 from server.api.fields import SITE_CODE
 from server.api.pages import _staff_page
 from server.auth import StaffSession, require_roles
-from server.config import ServerSettings
 from server.db import local_today
 from server.logs import log_event
 from server.models import AuditLog, Role, Site
@@ -35,13 +34,18 @@ SiteCode = Annotated[
 ]
 
 
-def _scope(db: Session, settings: ServerSettings, code: str | None) -> stats.SiteScope | None:
-    """The store whose figures were asked for; 404 for a code that names no store."""
-    if code is None:
-        return None
-    if db.exec(select(Site.id).where(Site.code == code)).first() is None:
+def board_scope(
+    db: SessionDep, settings: SettingsDep, weeks: Weeks = 12, days: Days = 14, site: SiteCode = None
+) -> stats.BoardScope:
+    """The period and the store asked for; 404 for a store code that names no store."""
+    if site is None:
+        return stats.BoardScope(weeks, days)
+    if db.exec(select(Site.id).where(Site.code == site)).first() is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such store / 没有这个门店")
-    return stats.SiteScope(code, own=code == settings.site)
+    return stats.BoardScope(weeks, days, stats.SiteScope(site, own=site == settings.site))
+
+
+Scope = Annotated[stats.BoardScope, Depends(board_scope)]
 
 
 @router.get("/dashboard", include_in_schema=False)
@@ -50,18 +54,10 @@ def dashboard_page(request: Request) -> Response:
 
 
 @router.get("/api/v1/dashboard")
-def dashboard(
-    db: SessionDep,
-    settings: SettingsDep,
-    staff: Manager,
-    weeks: Weeks = 12,
-    days: Days = 14,
-    site: SiteCode = None,
-) -> dict[str, Any]:
+def dashboard(db: SessionDep, settings: SettingsDep, staff: Manager, scope: Scope) -> dict[str, Any]:
     """Headline figures, tables and chart series of the dashboard, computed now, of the whole group or
     of one store; `sites` lists the stores to choose from (this server's own first)."""
-    scope = _scope(db, settings, site)
-    board = stats.dashboard(db, local_today(settings.tz), settings.tz, weeks=weeks, days=days, site=scope)
+    board = stats.dashboard(db, local_today(settings.tz), settings.tz, scope)
     choices = [{**sites.site_name(db, s.code).label(), "current": s.code == settings.site}
                for s in sites.ordered(db, settings.site)]  # fmt: skip
     return {**board, "sites": choices}
@@ -73,15 +69,13 @@ def dashboard_csv(
     db: SessionDep,
     settings: SettingsDep,
     staff: Manager,
-    weeks: Weeks = 12,
-    days: Days = 14,
-    site: SiteCode = None,
+    scope: Scope,
     lang: Literal["zh-CN", "en"] = "zh-CN",
 ) -> Response:
     """One table as CSV (UTF-8 with BOM: Excel otherwise shows the Chinese as mojibake)."""
     today = local_today(settings.tz)
-    scope = _scope(db, settings, site)
-    parts = stats.dashboard_parts(db, today, settings.tz, weeks=weeks, days=days, site=scope)
+    parts = stats.dashboard_parts(db, today, settings.tz, scope)
+    site = scope.site.code if scope.site is not None else None
     table = next((t for t, _ in parts if t.key == key), None)
     if table is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such table / 没有这个报表")
