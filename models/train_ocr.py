@@ -15,7 +15,10 @@ model card reports. easypr_dev is never read here: it is the full-scene test set
 
 The real crops are nearly all 苏 / 皖 / 沪 / 浙, so `generate` also writes province-swapped copies of
 them (`--province-swaps`, see dealergate.synth.province_swap): real-looking plates of all 31
-provinces, without which the model reads a photographed 湘 or 粤 plate as 苏.
+provinces, without which the model reads a photographed 湘 or 粤 plate as 苏. And glyph-swapped
+copies (`--glyph-swaps`, see dealergate.synth.glyph_swap): the letters and digits of the real crops
+that cut cleanly into seven characters, recombined from the real plate font (look-alikes preferred),
+because our rendered fonts are not that font.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import numpy as np
 
 from dealergate.plate_crops import stitch_rows
 from dealergate.plates import PROVINCES, PlateType
+from dealergate.synth.glyph_swap import GlyphBank, swap_glyphs
 from dealergate.synth.plate_render import degrade, random_plate_text, render_plate
 from dealergate.synth.province_swap import swap_province
 
@@ -143,6 +147,33 @@ def write_province_swaps(
     return out
 
 
+def write_glyph_swaps(
+    rows: list[tuple[str, str, str]], per_crop: int, seed: int
+) -> list[tuple[str, str, str]]:
+    """`per_crop` copies of each real single-row crop that cuts cleanly into seven characters, two of
+    its letters or digits redrawn with real glyphs of other crops (`dealergate.synth.glyph_swap`)."""
+    out_dir = DATA / "real_glyph"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    crops = [
+        (i, cv2.imread(str(DATA / rel)), rel, text, region) for i, (rel, text, region) in enumerate(rows)
+    ]
+    bank = GlyphBank()
+    usable = [c for c in crops if c[1] is not None and bank.add(c[1], c[3])]
+    out: list[tuple[str, str, str]] = []
+    for i, crop, _rel, text, region in usable:
+        rng = np.random.default_rng([seed, i, 7])
+        for k in range(per_crop):
+            swapped = swap_glyphs(crop, text, bank, rng)
+            if swapped is None:
+                continue  # an erased character left a trace: this copy is not made
+            image, new_text = swapped
+            name = f"{i:05d}_{k}.jpg"
+            cv2.imwrite(str(out_dir / name), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            out.append((f"{out_dir.name}/{name}", new_text, region))
+    print(f"glyph swaps: {len(usable)} of {len(rows)} real crops cut into seven characters", flush=True)
+    return out
+
+
 def real_plate_type(image: Path) -> PlateType:
     """Blue or yellow from the median hue of saturated pixels: the real sets only hold those two."""
     hsv = cv2.cvtColor(cv2.imread(str(image)), cv2.COLOR_BGR2HSV)
@@ -195,11 +226,12 @@ def cmd_generate(a: argparse.Namespace) -> None:
     real_train = real_rows("lyl8213_train.csv", DATA) + real_rows("ccpd_crops.csv", DATA, heldout=False)
     real_val = real_rows("lyl8213_valid.csv", DATA)
     swaps = write_province_swaps(real_train, a.province_swaps, a.seed) if a.province_swaps else []
-    write_csv(DATA / "train.csv", train + real_train * a.real_oversample + swaps)
+    glyphs = write_glyph_swaps(real_train, a.glyph_swaps, a.seed) if a.glyph_swaps else []
+    write_csv(DATA / "train.csv", train + real_train * a.real_oversample + swaps + glyphs)
     write_csv(DATA / "val.csv", val + real_val)
     print(
         f"generated {len(train)} train + {len(val)} val synthetic, "
-        f"{len(real_train)} real x{a.real_oversample}, {len(swaps)} province swaps "
+        f"{len(real_train)} real x{a.real_oversample}, {len(swaps)} province swaps, {len(glyphs)} glyph swaps "
         f"in {time.perf_counter() - t0:.0f} s",
         flush=True,
     )
@@ -279,6 +311,9 @@ def main(argv: list[str] | None = None) -> None:
     gen.add_argument("--n-val", type=int, default=1200)
     gen.add_argument("--real-oversample", type=int, default=8)
     gen.add_argument("--province-swaps", type=int, default=5, help="province-swapped copies per real crop")
+    gen.add_argument(
+        "--glyph-swaps", type=int, default=8, help="glyph-swapped copies per real crop that cuts cleanly"
+    )
     gen.add_argument("--seed", type=int, default=1234)
     gen.add_argument("--workers", type=int, default=2)
     tr = argparse.ArgumentParser(add_help=False)

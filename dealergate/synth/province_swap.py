@@ -17,7 +17,7 @@ import numpy as np
 from dealergate.plates import PROVINCES
 from dealergate.synth.plate_render import cjk_glyph
 
-__all__ = ["find_first_char", "swap_province"]
+__all__ = ["find_first_char", "swap_province", "text_mask"]
 
 _GAP_SEARCH = (0.09, 0.25)
 """Where (share of the crop width) the gap after the province character is looked for."""
@@ -30,7 +30,7 @@ _MAX_RESIDUE = 0.08
 """After erasing, at most this share of the first character's area may still look like text."""
 
 
-def _text_mask(gray: np.ndarray) -> np.ndarray:
+def text_mask(gray: np.ndarray) -> np.ndarray:
     """Boolean mask of character pixels: Otsu split, the minority side is the text (white text on
     blue, black text on yellow)."""
     _, bright = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -57,7 +57,7 @@ def find_first_char(crop_bgr: np.ndarray) -> tuple[int, int, int, int, np.ndarra
     h, w = crop_bgr.shape[:2]
     if h < 12 or w < 40 or w < 2 * h:
         return None
-    mask = _text_mask(cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY))
+    mask = text_mask(cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY))
     band = mask[int(0.2 * h) : int(0.8 * h)]
     cols = band.mean(axis=0)
     lo, hi = int(_GAP_SEARCH[0] * w), int(_GAP_SEARCH[1] * w)
@@ -96,7 +96,7 @@ def swap_province(crop_bgr: np.ndarray, rng: np.random.Generator, province: str 
     erase = cv2.dilate(erase, np.ones((3, 3), np.uint8))
     out = cv2.inpaint(out, erase * 255, 3, cv2.INPAINT_TELEA)
     split = x1 + max(2, (x1 - x0) // 3)
-    if _text_mask(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY))[y0:y1, 2:split].mean() > _MAX_RESIDUE:
+    if text_mask(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY))[y0:y1, 2:split].mean() > _MAX_RESIDUE:
         return None  # part of the old character survived (it reached outside the found box)
     # the new character in the colour of the other characters
     text_pixels = crop_bgr[y0:y1, x1:][mask[y0:y1, x1:]]
