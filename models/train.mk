@@ -7,7 +7,7 @@
 TRAIN_VENV  := .venv-train
 TRAIN_BIN   := $(TRAIN_VENV)/bin
 TRAIN_STAMP := $(TRAIN_VENV)/.installed
-TRAIN_ARGS  ?= --n-train 30000 --n-val 1200 --real-oversample 6 --province-swaps 5 --epochs 27 --batch-size 64 --lr 1.5e-3
+TRAIN_ARGS  ?= --n-train 30000 --n-val 1200 --real-oversample 6 --province-swaps 5 --glyph-swaps 8 --epochs 27 --batch-size 64 --lr 1.5e-3
 
 .PHONY: train-env train-ocr export-ocr eval-ocr
 
