@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from server.cache import DatabaseCache
 from server.db import session_scope
 from server.models import Site
+from server.renewal import Label
 
 SITE_NAMES_MAX_AGE_S = 60.0
 """How long arrivals reuse the site names instead of reading the table again. A change committed in
@@ -27,18 +28,18 @@ server on the same database) within this many seconds."""
 
 @dataclass(frozen=True)
 class SiteName:
-    """What a screen shows of a store: its code and its names (English falls back to Chinese)."""
+    """What a screen shows of a store: its code and its name in both languages."""
 
     code: str
-    zh: str
-    en: str
+    name: Label
 
     def label(self) -> dict[str, str]:
-        return {"code": self.code, "zh": self.zh, "en": self.en}
+        return {"code": self.code, **self.name.as_dict()}
 
 
-def _name(site: Site) -> SiteName:
-    return SiteName(site.code, site.name_zh, site.name_en or site.name_zh)
+def name_of(site: Site) -> SiteName:
+    """The store's names; English falls back to Chinese."""
+    return SiteName(site.code, Label(site.name_zh, site.name_en or site.name_zh))
 
 
 def ensure_site(engine: Engine, code: str) -> bool:
@@ -70,7 +71,7 @@ def site_names(session: Session) -> Mapping[str, SiteName]:
 
 def site_name(session: Session, code: str) -> SiteName:
     """The names of site `code`; a code without a row (an edge's site never registered) is its own name."""
-    return site_names(session).get(code) or SiteName(code, code, code)
+    return site_names(session).get(code) or SiteName(code, Label(code, code))
 
 
 def import_directory(session: Session) -> dict[str, str]:
@@ -100,5 +101,5 @@ def full(site: Site, current: str) -> dict[str, Any]:
 
 
 _site_names = DatabaseCache(
-    lambda session: {s.code: _name(s) for s in session.exec(select(Site)).all()}, SITE_NAMES_MAX_AGE_S, Site
+    lambda session: {s.code: name_of(s) for s in session.exec(select(Site)).all()}, SITE_NAMES_MAX_AGE_S, Site
 )

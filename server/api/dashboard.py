@@ -58,8 +58,10 @@ def dashboard(db: SessionDep, settings: SettingsDep, staff: Manager, scope: Scop
     """Headline figures, tables and chart series of the dashboard, computed now, of the whole group or
     of one store; `sites` lists the stores to choose from (this server's own first)."""
     board = stats.dashboard(db, local_today(settings.tz), settings.tz, scope)
-    choices = [{**sites.site_name(db, s.code).label(), "current": s.code == settings.site}
-               for s in sites.ordered(db, settings.site)]  # fmt: skip
+    choices = [
+        {**sites.name_of(s).label(), "current": s.code == settings.site}
+        for s in sites.ordered(db, settings.site)
+    ]
     return {**board, "sites": choices}
 
 
