@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
+from staff_login import login
 
 from server.auth import create_staff_user
 from server.config import ServerSettings
@@ -27,9 +28,6 @@ from server.models import (
     StaffUser,
     Vehicle,
 )
-from server.seed import DEMO_LOGINS
-
-PASSWORDS = {role: (user, pw) for role, user, pw in DEMO_LOGINS}
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +39,6 @@ def app_client(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> I
             create_staff_user(s, "advisor2", "续保专员 李娜", Role.ADVISOR, "dealergate")
             s.commit()
         yield client
-
-
-def login(client: TestClient, role: Role | str) -> TestClient:
-    other = TestClient(client.app)
-    user, pw = PASSWORDS[role] if isinstance(role, Role) else (role, "dealergate")
-    assert other.post("/api/v1/auth/login", json={"username": user, "password": pw}).status_code == 200
-    return other
 
 
 def today(client: TestClient) -> date:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
+from staff_login import login
 from starlette.websockets import WebSocketDisconnect
 
 from dealergate.contract import ArrivalEvent, now_local
@@ -15,9 +16,6 @@ from server.auth import SESSION_COOKIE, StaffSession, read_session, sign_session
 from server.config import ServerSettings
 from server.main import create_app
 from server.models import Arrival, AuditLog, Role, Vehicle
-from server.seed import DEMO_LOGINS
-
-PASSWORDS = {role: (user, pw) for role, user, pw in DEMO_LOGINS}
 
 
 @pytest.fixture(scope="module")
@@ -32,15 +30,6 @@ def app_client(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> I
     )
     with TestClient(create_app(settings, ingest=False)) as client:
         yield client
-
-
-def login(client: TestClient, role: Role) -> TestClient:
-    """A separate client (own cookie jar) logged in as the demo user of `role`."""
-    other = TestClient(client.app)
-    user, pw = PASSWORDS[role]
-    res = other.post("/api/v1/auth/login", json={"username": user, "password": pw})
-    assert res.status_code == 200, res.text
-    return other
 
 
 def test_health_reports_db_and_mqtt(app_client: TestClient) -> None:

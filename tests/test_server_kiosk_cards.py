@@ -11,15 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
+from staff_login import login
 
 from server.alerts import build_alerts
 from server.config import ServerSettings
 from server.db import local_today, utc_now
 from server.main import create_app
 from server.models import Arrival, Role, Vehicle
-from server.seed import DEMO_LOGINS
 
-PASSWORDS = {role: (user, pw) for role, user, pw in DEMO_LOGINS}
 TOKEN = "kiosk-secret-for-card-tests"
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -32,13 +31,6 @@ def client(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Itera
     )
     with TestClient(create_app(settings, ingest=False)) as c:
         yield c
-
-
-def login(client: TestClient, role: Role) -> TestClient:
-    other = TestClient(client.app)
-    user, pw = PASSWORDS[role]
-    assert other.post("/api/v1/auth/login", json={"username": user, "password": pw}).status_code == 200
-    return other
 
 
 def _card(**fields: object) -> dict[str, object]:

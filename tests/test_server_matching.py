@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
+from staff_login import login
 
 from dealergate.contract import ArrivalEvent, now_local
 from server.config import ServerSettings
@@ -38,14 +39,6 @@ def client(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Itera
     settings = ServerSettings(database_url=database_url, var_dir=tmp / "var", seed_demo=True)
     with TestClient(create_app(settings, ingest=False)) as c:
         yield c
-
-
-def login(client: TestClient, user: str) -> TestClient:
-    other = TestClient(client.app)
-    assert (
-        other.post("/api/v1/auth/login", json={"username": user, "password": "dealergate"}).status_code == 200
-    )
-    return other
 
 
 def misread_of(client: TestClient, skip: int = 0) -> tuple[Vehicle, str]:

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
+from staff_login import login
 
 from dealergate.contract import ArrivalEvent, now_local
 from server.config import ServerSettings
 from server.main import create_app
 from server.models import Customer, Role, StaffUser, Vehicle
-from server.seed import DEMO_LOGINS, DEMO_SISTER_SITE
+from server.seed import DEMO_SISTER_SITE
 
-PASSWORDS = {role: (user, pw) for role, user, pw in DEMO_LOGINS}
 HOME = "panyu"
 TOKEN = "kiosk-secret-for-site-tests"
 
@@ -31,13 +31,6 @@ def client(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Itera
     )
     with TestClient(create_app(settings, ingest=False)) as c:
         yield c
-
-
-def login(client: TestClient, role: Role) -> TestClient:
-    other = TestClient(client.app)
-    user, pw = PASSWORDS[role]
-    assert other.post("/api/v1/auth/login", json={"username": user, "password": pw}).status_code == 200
-    return other
 
 
 def _car(client: TestClient, site: str, offset: int = 0) -> tuple[Vehicle, Customer]:

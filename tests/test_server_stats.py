@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from staff_login import login
 
 from server import stats
 from server.api.kiosk_content import KioskContentSettings
@@ -35,7 +36,7 @@ from server.models import (
     StaffUser,
     Vehicle,
 )
-from server.seed import DEMO_LOGINS, DEMO_SISTER_SITE
+from server.seed import DEMO_SISTER_SITE
 
 TZ = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 3, 18)  # a Wednesday: the last complete week began on Monday 9 March
@@ -313,23 +314,16 @@ def demo_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient
         yield client
 
 
-def _as(client: TestClient, role: Role) -> TestClient:
-    other = TestClient(client.app)
-    user, pw = next((u, p) for r, u, p in DEMO_LOGINS if r == role)
-    assert other.post("/api/v1/auth/login", json={"username": user, "password": pw}).status_code == 200
-    return other
-
-
 def test_dashboard_is_for_managers_and_admins(demo_client: TestClient) -> None:
     assert TestClient(demo_client.app).get("/api/v1/dashboard").status_code == 401
     for role in (Role.RECEPTIONIST, Role.ADVISOR):
-        staff = _as(demo_client, role)
+        staff = login(demo_client, role)
         assert staff.get("/api/v1/dashboard").status_code == 403
         assert staff.get("/api/v1/dashboard/lapse_reasons.csv").status_code == 403
         page = staff.get("/dashboard", follow_redirects=False)
         assert page.status_code == 303 and page.headers["location"] == "/login?next=/dashboard&denied=1"
     for role in (Role.MANAGER, Role.ADMIN):
-        body = _as(demo_client, role).get("/api/v1/dashboard", params={"weeks": 26}).json()
+        body = login(demo_client, role).get("/api/v1/dashboard", params={"weeks": 26}).json()
         assert [t["key"] for t in body["tables"]] == [
             "renewal_weekly", "arrivals_daily", "conversion_segment", "conversion_channel",
             "conversion_model", "lapse_reasons", "lost_destination",
@@ -339,7 +333,7 @@ def test_dashboard_is_for_managers_and_admins(demo_client: TestClient) -> None:
 
 
 def test_csv_export_is_excel_friendly_and_audited(demo_client: TestClient) -> None:
-    manager = _as(demo_client, Role.MANAGER)
+    manager = login(demo_client, Role.MANAGER)
     res = manager.get("/api/v1/dashboard/conversion_segment.csv", params={"weeks": 26})
     assert res.status_code == 200
     assert res.headers["content-type"] == "text/csv; charset=utf-8"
@@ -363,7 +357,7 @@ def test_one_store_on_the_demo_and_its_csv(demo_client: TestClient) -> None:
     """The page's store choice: every store is offered (this one first), one store's figures are a
     part of the group's, an unknown store is a 404 and a malformed code a 422; a store's CSV says
     which store in its name and in the audit log."""
-    manager = _as(demo_client, Role.MANAGER)
+    manager = login(demo_client, Role.MANAGER)
     group = manager.get("/api/v1/dashboard", params={"weeks": 26}).json()
     assert group["site"] is None
     home = demo_client.app.state.settings.site
@@ -395,7 +389,7 @@ def test_one_store_on_the_demo_and_its_csv(demo_client: TestClient) -> None:
 
 def test_csv_never_names_a_customer(demo_client: TestClient) -> None:
     """Exports are counts: no plate, name or phone of the demo customers appears in any of them."""
-    manager = _as(demo_client, Role.MANAGER)
+    manager = login(demo_client, Role.MANAGER)
     keys = [t["key"] for t in manager.get("/api/v1/dashboard").json()["tables"]]
     text = "".join(manager.get(f"/api/v1/dashboard/{k}.csv", params={"weeks": 53}).text for k in keys)
     with Session(demo_client.app.state.engine) as s:
