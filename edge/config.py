@@ -72,6 +72,7 @@ PER_CAMERA_KEYS = frozenset(
         "idle_read_s",
         "fallback_detector",
         "fallback_interval_s",
+        "refine_detector",
         "min_confidence",
         "min_reads",
         "early_reads",
@@ -160,6 +161,11 @@ class EdgeSettings(BaseSettings):
         ge=0.0,
         description="The fallback detector runs at most this often on a video stream (it costs ~30 ms a "
         "frame); still images (`dealergate read`) always get it.",
+    )
+    refine_detector: str = Field(
+        default="retina",
+        description="Detector that looks again, closely, at each candidate whose read is unsure (tighter "
+        "corners for a loose box or a small plate; ~3 ms a candidate, at most 4 a frame); empty for none.",
     )
     still_second_look_px: int = Field(
         default=1280,

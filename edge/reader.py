@@ -9,23 +9,26 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import cv2
 import numpy as np
 
-from dealergate.plates import is_valid_plate
+from dealergate.plates import PlateColor, is_valid_plate
 from edge.config import EdgeSettings
-from edge.detect import Detector, make_detector
+from edge.detect import Detector, Refiner, make_detector
 from edge.detect.color import box_overlap, dominant_plate_color
 from edge.layout import plate_type_of
 from edge.recognize import FastPlateRecognizer, Recognizer, rectify
-from edge.types import Detection, PlateResult
+from edge.types import Detection, PlateRead, PlateResult
 
 MIN_READ_CONFIDENCE = 0.4
 """Reads whose least sure character is below this are dropped as not-a-plate (a grille, a sign)."""
 STRONG_READ_CONFIDENCE = 0.7
 """A frame with a valid read this sure needs no second opinion from the fallback detector."""
+MAX_REFINES = 4
+"""At most this many unsure candidates of one frame get a closer look by the refiner (~3 ms each)."""
 
 
 class PlateReader:
@@ -34,6 +37,8 @@ class PlateReader:
     A cheap detector runs on every frame; an optional fallback detector (slower, learned) runs
     when the cheap one gave no confident read, at most once per `fallback_interval_s` of wall
     time so that a stream with no plate in view stays cheap. That rate limit is the only state.
+    An optional refiner looks closely at each candidate that read unsurely (a loose box, a small
+    plate) and gives it tighter corners; the surer of the two reads is kept.
     """
 
     def __init__(
@@ -46,6 +51,8 @@ class PlateReader:
         fallback_interval_s: float = 0.0,
         always_fallback: bool = False,
         second_look: Detector | None = None,
+        refiner: Refiner | None = None,
+        max_refines: int = MAX_REFINES,
     ) -> None:
         self.detector = detector
         self.recognizer = recognizer
@@ -55,6 +62,8 @@ class PlateReader:
         self.fallback_interval_s = fallback_interval_s
         self.always_fallback = always_fallback
         self.second_look = second_look
+        self.refiner = refiner
+        self.max_refines = max_refines
         self._fallback_last = -float("inf")
 
     @classmethod
@@ -71,6 +80,12 @@ class PlateReader:
             settings.ocr_model_path, settings.ocr_config_path, threads=settings.ocr_threads
         )
         fallback = make_detector(settings.fallback_detector) if settings.fallback_detector else None
+        refiner = None
+        if settings.refine_detector:
+            same = settings.refine_detector == settings.fallback_detector
+            refiner = fallback if same else make_detector(settings.refine_detector)
+            if not isinstance(refiner, Refiner):
+                raise ValueError(f"车牌检测器 {settings.refine_detector!r} 不能复核 / cannot refine candidates")
         interval = settings.fallback_interval_s if stream else 0.0
         second_look = None
         if not stream and settings.fallback_detector == "retina" and settings.still_second_look_px > 0:
@@ -82,6 +97,7 @@ class PlateReader:
             fallback_interval_s=interval,
             always_fallback=thorough and fallback is not None,
             second_look=second_look,
+            refiner=refiner,
         )
 
     def read_frame(self, image: np.ndarray, allow_fallback: bool = True) -> list[PlateResult]:
@@ -89,30 +105,55 @@ class PlateReader:
 
         Reads that break every plate grammar or are unsure are dropped: on a frame they are a
         grille or a shop sign far more often than a plate. `allow_fallback=False` keeps to the
-        cheap detector (the edge's idle check reads).
+        cheap detector and its own reads (the edge's idle check reads): no fallback, no refiner.
         """
-        results = self._read(image, self.detector.detect(image))
+        results = self._read(image, self.detector.detect(image), allow_fallback)
         sure = any(r.read.confidence >= STRONG_READ_CONFIDENCE for r in results)
         if allow_fallback and self.fallback is not None and (self.always_fallback or not sure):
             now = time.monotonic()
             if now - self._fallback_last >= self.fallback_interval_s:
                 self._fallback_last = now
-                results += self._read(image, self.fallback.detect(image))
+                results += self._read(image, self.fallback.detect(image), True)
         if not results and allow_fallback and self.second_look is not None:
-            results = self._read(image, self.second_look.detect(image))
+            results = self._read(image, self.second_look.detect(image), True)
         return _one_per_plate(results)
 
-    def _read(self, image: np.ndarray, detections: list[Detection]) -> list[PlateResult]:
+    def _read(self, image: np.ndarray, detections: list[Detection], refine: bool) -> list[PlateResult]:
         if not detections:
             return []
+        detections = list(detections)
         crops = [rectify(image, d, self.margin) for d in detections]
+        reads = self.recognizer.read_batch(crops)
+        if refine and self.refiner is not None:
+            self._refine(image, detections, crops, reads)
         results = []
-        for det, crop, read in zip(detections, crops, self.recognizer.read_batch(crops), strict=True):
+        for det, crop, read in zip(detections, crops, reads, strict=True):
             if read.confidence < self.min_read_confidence or not is_valid_plate(read.text):
                 continue
             ptype = plate_type_of(read.text, det.color, det.aspect, read.type_hint)
             results.append(PlateResult(det, read, ptype, crop))
         return results
+
+    def _refine(
+        self, image: np.ndarray, detections: list[Detection], crops: list[np.ndarray], reads: list[PlateRead]
+    ) -> None:
+        """Give the unsure candidates (best detector score first, at most `max_refines`) the refiner's
+        corners and read them again; where that read is surer, it replaces the first one (in place)."""
+        assert self.refiner is not None
+        unsure = [i for i, r in enumerate(reads) if r.confidence < STRONG_READ_CONFIDENCE or not is_valid_plate(r.text)]
+        unsure.sort(key=lambda i: detections[i].score, reverse=True)
+        refined: list[tuple[int, Detection]] = []
+        for i in unsure[: self.max_refines]:
+            closer = self.refiner.refine(image, detections[i])
+            if closer is not None:
+                colour = detections[i].color if detections[i].color is not PlateColor.UNKNOWN else closer.color
+                refined.append((i, replace(closer, color=colour)))
+        if not refined:
+            return
+        new_crops = [rectify(image, d, self.margin) for _, d in refined]
+        for (i, det), crop, read in zip(refined, new_crops, self.recognizer.read_batch(new_crops), strict=True):
+            if read.confidence > reads[i].confidence:
+                detections[i], crops[i], reads[i] = det, crop, read
 
     def read_crop(self, image: np.ndarray) -> PlateResult:
         """The text of an image that is already a plate crop (no detection, no filtering)."""

@@ -20,7 +20,6 @@ from edge.decode import GrammarDecoder
 from edge.types import Detection, PlateRead
 
 
-
 @runtime_checkable
 class Recognizer(Protocol):
     """Reads the text of rectified plate crops (BGR)."""

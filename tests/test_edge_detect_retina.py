@@ -10,6 +10,7 @@ from dealergate.plates import PlateColor, PlateType
 from dealergate.synth.plate_render import render_plate
 from edge.detect import make_detector
 from edge.detect.retina import RetinaPlateDetector, _anchors, packaged_model_path
+from edge.types import Detection
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +69,25 @@ def test_empty_and_malformed_frames(detector: RetinaPlateDetector) -> None:
     assert detector.detect(np.full((720, 1280, 3), 90, np.uint8)) == []
     assert detector.detect(np.zeros((10, 10, 3), np.uint8)) == []
     assert detector.detect(np.zeros((100, 100), np.uint8)) == []
+
+
+def test_refine_gives_a_loose_candidate_the_plates_own_box_and_corners(detector: RetinaPlateDetector) -> None:
+    """A loose, shifted box from another detector comes back as the plate's own box."""
+    img, (x1, y1, x2, y2) = scene()
+    loose = Detection((x1 - 30, y1 - 20, x2 + 25, y2 + 15), None, PlateColor.UNKNOWN, 0.5)
+    refined = detector.refine(img, loose)
+    assert refined is not None and refined.corners is not None
+    bx1, by1, bx2, by2 = refined.box
+    assert abs(bx1 - x1) <= 6 and abs(by1 - y1) <= 5 and abs(bx2 - x2) <= 6 and abs(by2 - y2) <= 5
+    assert refined.color is PlateColor.BLUE
+
+
+def test_refine_of_a_small_far_plate_and_of_a_place_without_one(detector: RetinaPlateDetector) -> None:
+    img, _ = scene()
+    small = cv2.resize(img, (427, 240), interpolation=cv2.INTER_AREA)  # the plate is now 60 px wide
+    candidate = Detection((178, 155, 248, 182), None, PlateColor.BLUE, 0.5)
+    refined = detector.refine(small, candidate)
+    assert refined is not None
+    assert abs(refined.box[0] - 183) <= 4 and abs(refined.box[2] - 243) <= 4
+    assert detector.refine(img, Detection((60, 60, 240, 117), None, PlateColor.BLUE, 0.5)) is None  # bare wall
+    assert detector.refine(img, Detection((5, 5, 9, 7), None, PlateColor.BLUE, 0.5)) is None  # too small to look at

@@ -282,3 +282,59 @@ def test_idle_check_reads_can_skip_the_fallback(tmp_path: Path) -> None:
     assert fallback.calls == 0
     assert [r.read.text for r in reader.read_frame(image)] == ["京A12345"]
     assert fallback.calls == 1
+
+
+class Closer:
+    """A refiner that answers every candidate with the given detection (None: sees no plate) and
+    records what it was asked about."""
+
+    def __init__(self, answer: Detection | None) -> None:
+        self.answer = answer
+        self.asked: list[Detection] = []
+
+    def refine(self, image: np.ndarray, detection: Detection) -> Detection | None:
+        self.asked.append(detection)
+        return self.answer
+
+
+TIGHT_BOX = Detection((242, 301, 398, 350), None, PlateColor.UNKNOWN, 0.99)
+
+
+def test_an_unsure_read_is_replaced_by_the_surer_read_of_the_refined_box(tmp_path: Path) -> None:
+    image = load_image(str(scene_with_plate(tmp_path)))
+    closer = Closer(TIGHT_BOX)
+    ocr = Scripted(good("京A12845", 0.5), good("京A12345", 0.93))
+    [result] = PlateReader(Fixed(PLATE_BOX), ocr, refiner=closer).read_frame(image)
+    assert closer.asked == [PLATE_BOX]
+    assert result.read.text == "京A12345" and result.detection.box == TIGHT_BOX.box
+    assert result.detection.color is PlateColor.BLUE  # the first detector's colour is kept
+    assert result.crop.shape[:2] == ocr.crops[1].shape[:2]  # the crop that gave the kept read
+
+
+def test_a_refined_read_that_is_less_sure_is_not_kept(tmp_path: Path) -> None:
+    image = load_image(str(scene_with_plate(tmp_path)))
+    reader = PlateReader(Fixed(PLATE_BOX), Scripted(good("京A12345", 0.6), good("京A12845", 0.45)), refiner=Closer(TIGHT_BOX))
+    [result] = reader.read_frame(image)
+    assert result.read.text == "京A12345" and result.detection == PLATE_BOX
+
+
+def test_only_unsure_candidates_are_refined_and_at_most_a_few(tmp_path: Path) -> None:
+    image = load_image(str(scene_with_plate(tmp_path)))
+    closer = Closer(None)
+    sure = PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.95)), refiner=closer)
+    sure.read_frame(image)
+    assert closer.asked == []
+    many = [Detection((10 * i, 10, 10 * i + 90, 40), None, PlateColor.BLUE, i / 10) for i in range(1, 7)]
+    busy = PlateReader(Fixed(*many), Scripted(good("XX", 0.3)), refiner=closer, max_refines=4)
+    assert busy.read_frame(image) == []
+    assert [d.score for d in closer.asked] == [0.6, 0.5, 0.4, 0.3]  # best detector score first
+    busy.read_frame(image, allow_fallback=False)  # idle checks stay cheap
+    assert len(closer.asked) == 4
+
+
+def test_the_refiner_is_the_fallback_detector_when_both_are_retina() -> None:
+    reader = PlateReader.from_settings(EdgeSettings(fallback_detector="retina", refine_detector="retina"))
+    assert reader.refiner is reader.fallback is not None
+    assert PlateReader.from_settings(EdgeSettings(refine_detector="")).refiner is None
+    with pytest.raises(ValueError, match="cannot refine"):
+        PlateReader.from_settings(EdgeSettings(refine_detector="color"))

@@ -21,6 +21,14 @@ class Detector(Protocol):
     def detect(self, image: np.ndarray) -> list[Detection]: ...
 
 
+@runtime_checkable
+class Refiner(Protocol):
+    """Looks again, closely, at one candidate of a detector: its own box and corners, or None when it
+    sees no plate there. Cheaper than `detect` on a whole frame; used on candidates that read unsurely."""
+
+    def refine(self, image: np.ndarray, detection: Detection) -> Detection | None: ...
+
+
 def _color(**options: Any) -> Detector:
     from edge.detect.color import ColorPlateDetector
 

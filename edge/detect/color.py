@@ -76,10 +76,10 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
 
 def box_overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     """Intersection over the smaller box: 1.0 when one box lies inside the other."""
-    return max(_inside(a, b), _inside(b, a))
+    return max(share_inside(a, b), share_inside(b, a))
 
 
-def _inside(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+def share_inside(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     """Share of box `a` that lies inside box `b`."""
     x1, y1, x2, y2 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
     area = (a[2] - a[0]) * (a[3] - a[1])
@@ -91,7 +91,7 @@ def _suppress(dets: list[Detection], iou: float = 0.3) -> list[Detection]:
     (the dark character run inside a yellow plate looks like a small black plate)."""
     kept: list[Detection] = []
     for d in sorted(dets, key=lambda d: d.score, reverse=True):
-        if all(_iou(d.box, k.box) < iou and _inside(d.box, k.box) < 0.6 for k in kept):
+        if all(_iou(d.box, k.box) < iou and share_inside(d.box, k.box) < 0.6 for k in kept):
             kept.append(d)
     return kept
 
