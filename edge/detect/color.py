@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from dealergate.plates import PlateColor
+from edge.shrink import shrink
 from edge.types import Detection
 
 WORK_WIDTH = 640
@@ -146,8 +147,7 @@ class ColorPlateDetector:
             return []
         self._buffers(image.shape)
         if self._scale < 1.0:
-            cv2.resize(image, self._small.shape[1::-1], dst=self._small, interpolation=cv2.INTER_AREA)
-            small = self._small
+            small = shrink(image, self._small.shape[1::-1], dst=self._small)
         else:
             small = image
         cv2.cvtColor(small, cv2.COLOR_BGR2HSV, dst=self._hsv)

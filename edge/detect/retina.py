@@ -22,6 +22,7 @@ import numpy as np
 import onnxruntime as ort
 
 from edge.detect.color import dominant_plate_color, order_corners, share_inside
+from edge.shrink import shrink
 from edge.types import Detection
 
 _ANCHOR_SIZES = ((24, 48), (96, 192), (384, 768))
@@ -101,7 +102,7 @@ class RetinaPlateDetector:
         small = image
         if scale != 1.0:
             size = (max(16, round(w * scale)), max(16, round(h * scale)))
-            small = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR)
+            small = shrink(image, size) if scale < 1.0 else cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
         blob = (small.astype(np.float32) - _BGR_MEAN).transpose(2, 0, 1)[None]
         return np.ascontiguousarray(blob)
 
