@@ -311,9 +311,12 @@ def test_an_unsure_read_is_replaced_by_the_surer_read_of_the_refined_box(tmp_pat
     assert result.crop.shape[:2] == ocr.crops[1].shape[:2]  # the crop that gave the kept read
 
 
-def test_a_refined_read_that_is_less_sure_is_not_kept(tmp_path: Path) -> None:
+@pytest.mark.parametrize("second", [0.45, 0.65])
+def test_a_refined_read_replaces_the_first_only_when_it_is_sure(tmp_path: Path, second: float) -> None:
+    """Less sure, or surer but still unsure: confidences this low are not calibrated enough to trade
+    one unsure read for another."""
     image = load_image(str(scene_with_plate(tmp_path)))
-    reader = PlateReader(Fixed(PLATE_BOX), Scripted(good("京A12345", 0.6), good("京A12845", 0.45)), refiner=Closer(TIGHT_BOX))
+    reader = PlateReader(Fixed(PLATE_BOX), Scripted(good("京A12345", 0.6), good("京A12845", second)), refiner=Closer(TIGHT_BOX))
     [result] = reader.read_frame(image)
     assert result.read.text == "京A12345" and result.detection == PLATE_BOX
 
@@ -329,6 +332,9 @@ def test_only_unsure_candidates_are_refined_and_at_most_a_few(tmp_path: Path) ->
     assert busy.read_frame(image) == []
     assert [d.score for d in closer.asked] == [0.6, 0.5, 0.4, 0.3]  # best detector score first
     busy.read_frame(image, allow_fallback=False)  # idle checks stay cheap
+    assert len(closer.asked) == 4
+    junk = PlateReader(Fixed(*many), Scripted(good("XX", 0.15)), refiner=closer)
+    junk.read_frame(image)  # reads this unsure are a grille or a sign far more often than a plate
     assert len(closer.asked) == 4
 
 
