@@ -15,7 +15,8 @@ model card reports. easypr_dev is never read here: it is the full-scene test set
 
 The real crops are nearly all 苏 / 皖 / 沪 / 浙, so `generate` also writes province-swapped copies of
 them (`--province-swaps`, see dealergate.synth.province_swap): real-looking plates of all 31
-provinces, without which the model reads a photographed 湘 or 粤 plate as 苏. And glyph-swapped
+provinces (drawn, most of the time, with a real province glyph cut from another crop), without
+which the model reads a photographed 湘 or 粤 plate as 苏. And glyph-swapped
 copies (`--glyph-swaps`, see dealergate.synth.glyph_swap): the letters and digits of the real crops
 that cut cleanly into seven characters, recombined from the real plate font (look-alikes preferred),
 because our rendered fonts are not that font.
@@ -119,31 +120,43 @@ def write_synthetic(out_dir: Path, n: int, seed: int, workers: int) -> list[tupl
     return rows
 
 
+REAL_PROVINCE_SHARE = 0.6
+"""Share of province swaps drawing a real province glyph cut from another crop (when the real crops
+hold that province at all) instead of a font's rendering."""
+
+
 def write_province_swaps(
     rows: list[tuple[str, str, str]], per_crop: int, seed: int
 ) -> list[tuple[str, str, str]]:
     """`per_crop` copies of each real single-row crop with its province replaced by a random one of
     the 31 (`dealergate.synth.province_swap`): real-looking plates of every province, so that the
     model stops reading every photographed plate as one of the four provinces the real sets hold.
-    Crops whose first character is not found cleanly are skipped."""
+    The new province is drawn, `REAL_PROVINCE_SHARE` of the time, with a real glyph of it from
+    another crop (21 provinces have one): the plate font's own shape, where a rendered font taught
+    the model that only 苏 皖 沪 浙 look like a photographed plate. Crops whose first character is not
+    found cleanly are skipped."""
     out_dir = DATA / "real_swap"
     out_dir.mkdir(parents=True, exist_ok=True)
+    crops = [cv2.imread(str(DATA / rel)) for rel, _text, _region in rows]
+    bank = GlyphBank()
+    banked = sum(bank.add_province(crop, row[1]) for crop, row in zip(crops, rows, strict=True) if crop is not None)
     out: list[tuple[str, str, str]] = []
-    for i, (rel, text, region) in enumerate(rows):
-        if len(text) != 7 or text[0] not in PROVINCES:
-            continue
-        crop = cv2.imread(str(DATA / rel))
-        if crop is None:
+    for i, (crop, (_rel, text, region)) in enumerate(zip(crops, rows, strict=True)):
+        if crop is None or len(text) != 7 or text[0] not in PROVINCES:
             continue
         rng = np.random.default_rng([seed, i])
         for k in range(per_crop):
-            swapped = swap_province(crop, rng)
+            province = PROVINCES[rng.integers(len(PROVINCES))]
+            glyph = bank.province_glyph(province, rng) if rng.random() < REAL_PROVINCE_SHARE else None
+            swapped = swap_province(crop, rng, province, glyph=glyph)
             if swapped is None:
                 break  # the first character was not found: no copy of this crop can be made
             image, province = swapped
             name = f"{i:05d}_{k}.jpg"
             cv2.imwrite(str(out_dir / name), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
             out.append((f"{out_dir.name}/{name}", province + text[1:], region))
+    kinds = "".join(p for p in PROVINCES if bank.glyphs.get(p))
+    print(f"province swaps: {banked} real province glyphs of {len(kinds)} provinces ({kinds})", flush=True)
     return out
 
 

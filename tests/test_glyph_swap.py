@@ -73,3 +73,40 @@ def test_crops_that_do_not_cut_cleanly_are_skipped() -> None:
     blank = np.full((36, 136, 3), 128, np.uint8)
     assert cut_characters(blank) is None
     assert swap_glyphs(blank, "苏A12345", _bank(), np.random.default_rng(0)) is None
+
+
+def test_the_bank_keeps_real_province_glyphs_for_the_province_swap() -> None:
+    bank = GlyphBank()
+    assert bank.add_province(_tight_crop("湘A12345"), "湘A12345")
+    assert bank.add_province(_tight_crop("粤B67890", PlateType.YELLOW), "粤B67890")
+    assert not bank.add_province(_tight_crop("湘A12345"), "WJ12345")  # no province to keep
+    assert not bank.add_province(np.full((36, 136, 3), 128, np.uint8), "苏A12345")  # nothing written
+    assert sorted(k for k in bank.glyphs) == ["湘", "粤"]
+    # the yellow plate's dark characters are text, like the blue plate's light ones
+    for province in ("湘", "粤"):
+        alpha = bank.glyphs[province][0]
+        assert 0.15 < alpha.mean() < 0.7 and alpha.max() > 0.9
+    assert bank.province_glyph("京", np.random.default_rng(0)) is None
+
+
+def test_a_province_swap_draws_the_real_glyph_it_is_given() -> None:
+    from dealergate.synth.province_swap import find_first_char, swap_province
+
+    bank = GlyphBank()
+    assert bank.add_province(_tight_crop("湘A12345"), "湘A12345")
+    crop = _tight_crop("苏A12345")
+    glyph = bank.province_glyph("湘", np.random.default_rng(0))
+    assert glyph is not None
+    swapped = swap_province(crop, np.random.default_rng(1), "湘", glyph=glyph)
+    assert swapped is not None and swapped[1] == "湘"
+    rendered = _tight_crop("湘A12345")
+    x0, y0, x1, y1, _ = find_first_char(crop)  # type: ignore[misc]
+    box = (slice(y0, y1), slice(x0, x1))
+
+    def gap(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.abs(a[box].astype(int) - b[box].astype(int)).mean())
+
+    # the swapped crop now shows 湘 where 苏 stood: far closer to a rendered 湘 than to the 苏 it replaced
+    assert gap(swapped[0], rendered) < 0.5 * gap(swapped[0], crop)
+    with pytest.raises(ValueError, match="province"):
+        swap_province(crop, np.random.default_rng(1), glyph=glyph)

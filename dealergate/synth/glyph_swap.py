@@ -8,7 +8,8 @@ profile of the text mask, the separator dot dropped); a crop cut cleanly gives i
 digits to a glyph bank. A swap erases one or two of a crop's letters or digits and draws, in that
 crop's own text colour and box, the same character position filled with another real glyph — half
 the time a look-alike of the one it replaces. Crops that do not cut into exactly seven boxes are
-skipped (None), never guessed.
+skipped (None), never guessed. The bank also keeps the real province characters (only the first
+box has to be found for those), which the province swap draws in place of a font's rendering.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from dealergate.plates import DIGITS, LETTERS
+from dealergate.plates import DIGITS, LETTERS, PROVINCES
 from dealergate.synth.province_swap import find_first_char, text_mask
 
-__all__ = ["CharBoxes", "GlyphBank", "cut_characters", "swap_glyphs"]
+__all__ = ["CharBoxes", "GlyphBank", "cut_characters", "first_char_alpha", "swap_glyphs"]
 
 LOOK_ALIKES = ("0DQ", "8B", "4A", "1T", "5S", "2Z", "6G", "7T", "UV", "MN", "EF", "PR", "CG")
 """Pairs the plate font makes hard to tell apart: a swap prefers a look-alike of what it replaces."""
@@ -99,12 +100,33 @@ def cut_characters(crop_bgr: np.ndarray) -> CharBoxes | None:
     return CharBoxes(tuple(boxes), mask, text_colour, bg)
 
 
-def _alpha(crop_bgr: np.ndarray, cut: CharBoxes, index: int) -> np.ndarray:
-    """How much of each pixel of box `index` is text (0..1), from the crop's text and background colours."""
+def _alpha(roi_bgr: np.ndarray, text_colour: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """How much of each pixel is text (0..1), from the crop's text and background colours."""
+    axis = text_colour - background
+    return np.clip(((roi_bgr.astype(np.float32) - background) @ axis) / float(axis @ axis), 0.0, 1.0)
+
+
+def _box_alpha(crop_bgr: np.ndarray, cut: CharBoxes, index: int) -> np.ndarray:
     x0, y0, x1, y1 = cut.boxes[index]
-    roi = crop_bgr[y0:y1, x0:x1].astype(np.float32)
-    axis = cut.text_colour - cut.background
-    return np.clip(((roi - cut.background) @ axis) / float(axis @ axis), 0.0, 1.0)
+    return _alpha(crop_bgr[y0:y1, x0:x1], cut.text_colour, cut.background)
+
+
+def first_char_alpha(crop_bgr: np.ndarray) -> np.ndarray | None:
+    """Text coverage (0..1) of the first character's box, or None when it is not found cleanly;
+    the text and background colours are those of the characters right of it."""
+    found = find_first_char(crop_bgr)
+    if found is None:
+        return None
+    x0, y0, x1, y1, mask = found
+    rest, rest_mask = crop_bgr[y0:y1, x1:], mask[y0:y1, x1:]
+    if not rest_mask.any() or rest_mask.all():
+        return None
+    text_colour = np.median(rest[rest_mask], axis=0).astype(np.float32)
+    background = np.median(rest[~rest_mask], axis=0).astype(np.float32)
+    if np.abs(text_colour - background).max() < _MIN_CONTRAST:
+        return None
+    alpha = _alpha(crop_bgr[y0:y1, x0:x1], text_colour, background)
+    return alpha if _looks_like_a_glyph(alpha) else None
 
 
 def _looks_like_a_glyph(alpha: np.ndarray) -> bool:
@@ -130,10 +152,28 @@ class GlyphBank:
         if cut is None:
             return False
         for i in range(1, 7):
-            alpha = _alpha(crop_bgr, cut, i)
+            alpha = _box_alpha(crop_bgr, cut, i)
             if (text[i] in LETTERS or text[i] in DIGITS) and _looks_like_a_glyph(alpha):
                 self.glyphs.setdefault(text[i], []).append(alpha)
         return True
+
+    def add_province(self, crop_bgr: np.ndarray, text: str) -> bool:
+        """Keep the crop's province character; False when it is none or not found cleanly."""
+        if not text or text[0] not in PROVINCES:
+            return False
+        alpha = first_char_alpha(crop_bgr)
+        if alpha is None:
+            return False
+        self.glyphs.setdefault(text[0], []).append(alpha)
+        return True
+
+    def province_glyph(self, province: str, rng: np.random.Generator) -> np.ndarray | None:
+        """One real glyph of `province` with its stroke weight varied (a gamma on its coverage:
+        thinner or bolder edges, as other cameras and plate wear show), or None when the bank has none."""
+        pool = self.glyphs.get(province)
+        if not pool:
+            return None
+        return pool[int(rng.integers(len(pool)))] ** float(rng.uniform(0.6, 1.6))
 
     def pick(
         self, old: str, allowed: Iterable[str], rng: np.random.Generator

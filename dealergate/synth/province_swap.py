@@ -4,8 +4,10 @@ The real crop sets are almost all 苏 / 皖 / 沪 / 浙, so a model trained on t
 looking plate starts with one of those four and reads a real 湘 or 粤 as 苏 — synthetic plates of
 every province do not fix it, because the model tells rendered plates from photographed ones.
 Swapping the province on real crops shows it real-looking plates of all 31 provinces: the first
-character is found from the crop's text mask, inpainted away, and a rendered glyph of the new
-province is drawn in its place in the crop's own text colour, at its size, slightly blurred.
+character is found from the crop's text mask, inpainted away, and a glyph of the new province is
+drawn in its place in the crop's own text colour, at its size, slightly blurred. The glyph is
+rendered from a font, or given by the caller: a real province character cut from another crop
+(`glyph_swap.GlyphBank.province_glyph`), the plate font's own shape, which no installed font has.
 Crops whose first character cannot be found cleanly are skipped (None), never guessed.
 """
 
@@ -81,8 +83,17 @@ def find_first_char(crop_bgr: np.ndarray) -> tuple[int, int, int, int, np.ndarra
     return x0, y0, x1, y1, mask
 
 
-def swap_province(crop_bgr: np.ndarray, rng: np.random.Generator, province: str | None = None) -> tuple[np.ndarray, str] | None:
-    """(new crop, new province) or None when the first character cannot be found cleanly."""
+def swap_province(
+    crop_bgr: np.ndarray,
+    rng: np.random.Generator,
+    province: str | None = None,
+    glyph: np.ndarray | None = None,
+) -> tuple[np.ndarray, str] | None:
+    """(new crop, new province) or None when the first character cannot be found cleanly.
+
+    `glyph` (text coverage 0..1, any size; needs `province`) is drawn instead of a rendered one."""
+    if glyph is not None and province is None:
+        raise ValueError("a glyph needs the province it shows")
     found = find_first_char(crop_bgr)
     if found is None:
         return None
@@ -106,7 +117,8 @@ def swap_province(crop_bgr: np.ndarray, rng: np.random.Generator, province: str 
     background = np.median(crop_bgr[y0:y1, x1:][~mask[y0:y1, x1:]], axis=0).astype(np.float32)
     if np.abs(colour - background).max() < _MIN_CONTRAST:
         return None  # no clear text colour: the mask caught glare or the frame, not characters
-    glyph = cv2.resize(cjk_glyph(new, rng), (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+    shape = cjk_glyph(new, rng) if glyph is None else glyph.astype(np.float32)
+    glyph = cv2.resize(shape, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
     sigma = float(rng.uniform(0.0, 0.9))
     if sigma > 0.3:
         glyph = cv2.GaussianBlur(glyph, (0, 0), sigma)
