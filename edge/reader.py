@@ -41,7 +41,7 @@ class PlateReader:
     when the cheap one gave no confident read, at most once per `fallback_interval_s` of wall
     time so that a stream with no plate in view stays cheap. That rate limit is the only state.
     An optional refiner looks closely at each candidate that read unsurely (a loose box, a small
-    plate) and gives it tighter corners; the surer of the two reads is kept.
+    plate) and gives it tighter corners; the read of that tighter crop replaces the first if it is sure.
     """
 
     def __init__(
@@ -142,7 +142,7 @@ class PlateReader:
     ) -> None:
         """Give the unsure candidates (read between `REFINE_MIN_CONFIDENCE` and `STRONG_READ_CONFIDENCE`,
         best detector score first, at most `max_refines`) the refiner's corners and read them again;
-        where that read is surer, it replaces the first one (in place). Reads are always grammatical
+        where that read is sure, it replaces the first one (in place). Reads are always grammatical
         (the decoder keeps to GA 36), so the confidence alone says how unsure a read is."""
         assert self.refiner is not None
         unsure = [i for i, r in enumerate(reads) if REFINE_MIN_CONFIDENCE <= r.confidence < STRONG_READ_CONFIDENCE]
@@ -157,7 +157,7 @@ class PlateReader:
             return
         new_crops = [rectify(image, d, self.margin) for _, d in refined]
         for (i, det), crop, read in zip(refined, new_crops, self.recognizer.read_batch(new_crops), strict=True):
-            if read.confidence >= STRONG_READ_CONFIDENCE and read.confidence > reads[i].confidence:
+            if read.confidence >= STRONG_READ_CONFIDENCE:  # the first read was unsure: this one is surer
                 detections[i], crops[i], reads[i] = det, crop, read
 
     def read_crop(self, image: np.ndarray) -> PlateResult:
