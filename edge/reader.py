@@ -29,6 +29,10 @@ STRONG_READ_CONFIDENCE = 0.7
 """A frame with a valid read this sure needs no second opinion from the fallback detector."""
 MAX_REFINES = 4
 """At most this many unsure candidates of one frame get a closer look by the refiner (~3 ms each)."""
+STANDING_AFTER_S = 2.0
+"""On a stream, a plate read at the same place for this long stands still (a parked car in view):
+its sure read no longer spares the frame the fallback detector, which may find an arriving car the
+colour detector missed."""
 REFINE_MIN_CONFIDENCE = 0.2
 """Reads less sure than this are rarely plates (a grille, a sign, a lamp): not worth a refinement.
 On easypr_dev's photos 5 of 122 such candidates became a kept read when refined, 25 of 114 above."""
@@ -39,7 +43,9 @@ class PlateReader:
 
     A cheap detector runs on every frame; an optional fallback detector (slower, learned) runs
     when the cheap one gave no confident read, at most once per `fallback_interval_s` of wall
-    time so that a stream with no plate in view stays cheap. That rate limit is the only state.
+    time so that a stream with no plate in view stays cheap. On a stream the reader also remembers
+    where it read each plate surely: a plate that stands still does not spare a frame the fallback.
+    That rate limit and that memory are its only state.
     An optional refiner looks closely at each candidate that read unsurely (a loose box, a small
     plate) and gives it tighter corners; the read of that tighter crop replaces the first if it is sure.
     """
@@ -56,6 +62,7 @@ class PlateReader:
         second_look: Detector | None = None,
         refiner: Refiner | None = None,
         max_refines: int = MAX_REFINES,
+        standing_after_s: float | None = None,
     ) -> None:
         self.detector = detector
         self.recognizer = recognizer
@@ -67,7 +74,10 @@ class PlateReader:
         self.second_look = second_look
         self.refiner = refiner
         self.max_refines = max_refines
+        self.standing_after_s = standing_after_s
         self._fallback_last = -float("inf")
+        self._sure_seen: dict[str, tuple[float, float, tuple[int, int, int, int]]] = {}
+        """Plate text -> (first seen there, last seen, box): where each plate was last read surely."""
 
     @classmethod
     def from_settings(cls, settings: EdgeSettings, stream: bool = True, thorough: bool = False) -> PlateReader:
@@ -101,6 +111,7 @@ class PlateReader:
             always_fallback=thorough and fallback is not None,
             second_look=second_look,
             refiner=refiner,
+            standing_after_s=STANDING_AFTER_S if stream else None,
         )
 
     def read_frame(self, image: np.ndarray, allow_fallback: bool = True) -> list[PlateResult]:
@@ -111,7 +122,9 @@ class PlateReader:
         cheap detector and its own reads (the edge's idle check reads): no fallback, no refiner.
         """
         results = self._read(image, self.detector.detect(image), allow_fallback)
-        sure = any(r.read.confidence >= STRONG_READ_CONFIDENCE for r in results)
+        # every sure read updates the memory of where plates stand, so no short-circuit here
+        sure_and_not_standing = [r for r in results if r.read.confidence >= STRONG_READ_CONFIDENCE and not self._standing(r)]
+        sure = bool(sure_and_not_standing)
         if allow_fallback and self.fallback is not None and (self.always_fallback or not sure):
             now = time.monotonic()
             if now - self._fallback_last >= self.fallback_interval_s:
@@ -120,6 +133,21 @@ class PlateReader:
         if not results and allow_fallback and self.second_look is not None:
             results = self._read(image, self.second_look.detect(image), True)
         return _one_per_plate(results)
+
+    def _standing(self, result: PlateResult) -> bool:
+        """Whether this sure read is of a plate that has stood at the same place for
+        `standing_after_s` (never on still images, which have no history)."""
+        if self.standing_after_s is None:
+            return False
+        now = time.monotonic()
+        text, box = result.read.text, result.detection.box
+        self._sure_seen = {t: v for t, v in self._sure_seen.items() if now - v[1] < _FORGET_AFTER_S}
+        seen = self._sure_seen.get(text)
+        if seen is None or box_overlap(seen[2], box) < _SAME_PLACE:
+            self._sure_seen[text] = (now, now, box)
+            return False
+        self._sure_seen[text] = (seen[0], now, box)
+        return now - seen[0] >= self.standing_after_s
 
     def _read(self, image: np.ndarray, detections: list[Detection], refine: bool) -> list[PlateResult]:
         if not detections:
@@ -167,6 +195,12 @@ class PlateReader:
         det = Detection((0, 0, w, h), None, color, 1.0)
         read = self.recognizer.read(image)
         return PlateResult(det, read, plate_type_of(read.text, color, det.aspect, read.type_hint), image)
+
+
+_SAME_PLACE = 0.8
+"""Box overlap (of the smaller box) above which two sure reads of one plate are at the same place."""
+_FORGET_AFTER_S = 10.0
+"""A plate not read surely for this long is forgotten (it left, or a car hides it)."""
 
 
 def _one_per_plate(results: list[PlateResult], overlap: float = 0.5) -> list[PlateResult]:

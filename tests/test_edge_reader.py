@@ -344,3 +344,40 @@ def test_the_refiner_is_the_fallback_detector_when_both_are_retina() -> None:
     assert PlateReader.from_settings(EdgeSettings(refine_detector="")).refiner is None
     with pytest.raises(ValueError, match="cannot refine"):
         PlateReader.from_settings(EdgeSettings(refine_detector="color"))
+
+
+def test_a_plate_that_stands_still_does_not_spare_the_fallback_on_a_stream(tmp_path: Path) -> None:
+    """A parked car's plate read surely in every frame must not keep the learned detector from
+    looking for an arriving car that the colour detector misses."""
+    image = load_image(str(scene_with_plate(tmp_path)))
+    fallback = Fixed()
+    reader = PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.95)), fallback=fallback, standing_after_s=0.0)
+    reader.read_frame(image)
+    assert fallback.calls == 0  # first sight: a sure read, maybe the arriving car itself
+    reader.read_frame(image)
+    assert fallback.calls == 1  # read again at the same place: it stands, so the fallback looks
+    still = PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.95)), fallback=Fixed())
+    for _ in range(3):
+        still.read_frame(image)
+    assert still.fallback.calls == 0  # type: ignore[union-attr]  # photos have no history
+
+
+def test_a_moving_plate_is_not_standing(tmp_path: Path) -> None:
+    image = load_image(str(scene_with_plate(tmp_path)))
+    boxes = [Detection((240 + 60 * i, 300, 400 + 60 * i, 351), None, PlateColor.BLUE, 0.9) for i in range(3)]
+
+    class Rolling(Fixed):
+        def detect(self, image: np.ndarray) -> list[Detection]:
+            self.calls += 1
+            return [boxes[(self.calls - 1) % len(boxes)]]
+
+    fallback = Fixed()
+    reader = PlateReader(Rolling(), Scripted(good(conf=0.95)), fallback=fallback, standing_after_s=0.0)
+    for _ in range(3):
+        reader.read_frame(image)
+    assert fallback.calls == 0
+
+
+def test_only_streams_remember_standing_plates() -> None:
+    assert PlateReader.from_settings(EdgeSettings(), stream=True).standing_after_s == 2.0
+    assert PlateReader.from_settings(EdgeSettings(), stream=False).standing_after_s is None
