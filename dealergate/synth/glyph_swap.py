@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from dealergate.plates import DIGITS, LETTERS, PROVINCES
-from dealergate.synth.province_swap import find_first_char, text_mask
+from dealergate.synth.province_swap import find_first_char, text_colours, text_mask
 
 __all__ = ["CharBoxes", "GlyphBank", "cut_characters", "first_char_alpha", "swap_glyphs"]
 
@@ -115,17 +115,11 @@ def first_char_alpha(crop_bgr: np.ndarray) -> np.ndarray | None:
     """Text coverage (0..1) of the first character's box, or None when it is not found cleanly;
     the text and background colours are those of the characters right of it."""
     found = find_first_char(crop_bgr)
-    if found is None:
+    colours = None if found is None else text_colours(crop_bgr, found)
+    if found is None or colours is None:
         return None
-    x0, y0, x1, y1, mask = found
-    rest, rest_mask = crop_bgr[y0:y1, x1:], mask[y0:y1, x1:]
-    if not rest_mask.any() or rest_mask.all():
-        return None
-    text_colour = np.median(rest[rest_mask], axis=0).astype(np.float32)
-    background = np.median(rest[~rest_mask], axis=0).astype(np.float32)
-    if np.abs(text_colour - background).max() < _MIN_CONTRAST:
-        return None
-    alpha = _alpha(crop_bgr[y0:y1, x0:x1], text_colour, background)
+    x0, y0, x1, y1, _mask = found
+    alpha = _alpha(crop_bgr[y0:y1, x0:x1], *colours)
     return alpha if _looks_like_a_glyph(alpha) else None
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from dealergate.plates import PROVINCES
 from dealergate.synth.plate_render import cjk_glyph
 
-__all__ = ["find_first_char", "swap_province", "text_mask"]
+__all__ = ["find_first_char", "swap_province", "text_colours", "text_mask"]
 
 _GAP_SEARCH = (0.09, 0.25)
 """Where (share of the crop width) the gap after the province character is looked for."""
@@ -83,6 +83,22 @@ def find_first_char(crop_bgr: np.ndarray) -> tuple[int, int, int, int, np.ndarra
     return x0, y0, x1, y1, mask
 
 
+def text_colours(
+    crop_bgr: np.ndarray, found: tuple[int, int, int, int, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(text colour, background colour) of the characters right of the first one (`find_first_char`'s
+    result), or None when they do not differ clearly: the mask caught glare or the frame, not text."""
+    _x0, y0, x1, y1, mask = found
+    rest, rest_mask = crop_bgr[y0:y1, x1:], mask[y0:y1, x1:]
+    if not rest_mask.any() or rest_mask.all():
+        return None
+    text = np.median(rest[rest_mask], axis=0).astype(np.float32)
+    background = np.median(rest[~rest_mask], axis=0).astype(np.float32)
+    if np.abs(text - background).max() < _MIN_CONTRAST:
+        return None
+    return text, background
+
+
 def swap_province(
     crop_bgr: np.ndarray,
     rng: np.random.Generator,
@@ -110,13 +126,10 @@ def swap_province(
     if text_mask(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY))[y0:y1, 2:split].mean() > _MAX_RESIDUE:
         return None  # part of the old character survived (it reached outside the found box)
     # the new character in the colour of the other characters
-    text_pixels = crop_bgr[y0:y1, x1:][mask[y0:y1, x1:]]
-    if text_pixels.size == 0:
+    colours = text_colours(crop_bgr, found)
+    if colours is None:
         return None
-    colour = np.median(text_pixels, axis=0).astype(np.float32)
-    background = np.median(crop_bgr[y0:y1, x1:][~mask[y0:y1, x1:]], axis=0).astype(np.float32)
-    if np.abs(colour - background).max() < _MIN_CONTRAST:
-        return None  # no clear text colour: the mask caught glare or the frame, not characters
+    colour, _background = colours
     shape = cjk_glyph(new, rng) if glyph is None else glyph.astype(np.float32)
     glyph = cv2.resize(shape, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
     sigma = float(rng.uniform(0.0, 0.9))
