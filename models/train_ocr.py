@@ -125,19 +125,23 @@ REAL_PROVINCE_SHARE = 0.6
 hold that province at all) instead of a font's rendering."""
 
 
+def read_crops(rows: list[tuple[str, str, str]]) -> list[np.ndarray | None]:
+    """The real crops' pixels, read once for both kinds of swap (None where a file does not decode)."""
+    return [cv2.imread(str(DATA / rel)) for rel, _text, _region in rows]
+
+
 def write_province_swaps(
-    rows: list[tuple[str, str, str]], per_crop: int, seed: int
+    rows: list[tuple[str, str, str]], crops: list[np.ndarray | None], per_crop: int, seed: int
 ) -> list[tuple[str, str, str]]:
     """`per_crop` copies of each real single-row crop with its province replaced by a random one of
     the 31 (`dealergate.synth.province_swap`): real-looking plates of every province, so that the
     model stops reading every photographed plate as one of the four provinces the real sets hold.
     The new province is drawn, `REAL_PROVINCE_SHARE` of the time, with a real glyph of it from
-    another crop (21 provinces have one): the plate font's own shape, where a rendered font taught
+    another crop (20 provinces have one): the plate font's own shape, where a rendered font taught
     the model that only 苏 皖 沪 浙 look like a photographed plate. Crops whose first character is not
     found cleanly are skipped."""
     out_dir = DATA / "real_swap"
     out_dir.mkdir(parents=True, exist_ok=True)
-    crops = [cv2.imread(str(DATA / rel)) for rel, _text, _region in rows]
     bank = GlyphBank()
     banked = sum(bank.add_province(crop, row[1]) for crop, row in zip(crops, rows, strict=True) if crop is not None)
     out: list[tuple[str, str, str]] = []
@@ -161,19 +165,20 @@ def write_province_swaps(
 
 
 def write_glyph_swaps(
-    rows: list[tuple[str, str, str]], per_crop: int, seed: int
+    rows: list[tuple[str, str, str]], crops: list[np.ndarray | None], per_crop: int, seed: int
 ) -> list[tuple[str, str, str]]:
     """`per_crop` copies of each real single-row crop that cuts cleanly into seven characters, two of
     its letters or digits redrawn with real glyphs of other crops (`dealergate.synth.glyph_swap`)."""
     out_dir = DATA / "real_glyph"
     out_dir.mkdir(parents=True, exist_ok=True)
-    crops = [
-        (i, cv2.imread(str(DATA / rel)), rel, text, region) for i, (rel, text, region) in enumerate(rows)
-    ]
     bank = GlyphBank()
-    usable = [c for c in crops if c[1] is not None and bank.add(c[1], c[3])]
+    usable = [
+        (i, crop, text, region)
+        for i, (crop, (_rel, text, region)) in enumerate(zip(crops, rows, strict=True))
+        if crop is not None and bank.add(crop, text)
+    ]
     out: list[tuple[str, str, str]] = []
-    for i, crop, _rel, text, region in usable:
+    for i, crop, text, region in usable:
         rng = np.random.default_rng([seed, i, 7])
         for k in range(per_crop):
             swapped = swap_glyphs(crop, text, bank, rng)
@@ -238,8 +243,9 @@ def cmd_generate(a: argparse.Namespace) -> None:
     val = write_synthetic(DATA / "synth_val", a.n_val, a.seed + 1, a.workers)
     real_train = real_rows("lyl8213_train.csv", DATA) + real_rows("ccpd_crops.csv", DATA, heldout=False)
     real_val = real_rows("lyl8213_valid.csv", DATA)
-    swaps = write_province_swaps(real_train, a.province_swaps, a.seed) if a.province_swaps else []
-    glyphs = write_glyph_swaps(real_train, a.glyph_swaps, a.seed) if a.glyph_swaps else []
+    crops = read_crops(real_train) if a.province_swaps or a.glyph_swaps else []
+    swaps = write_province_swaps(real_train, crops, a.province_swaps, a.seed) if a.province_swaps else []
+    glyphs = write_glyph_swaps(real_train, crops, a.glyph_swaps, a.seed) if a.glyph_swaps else []
     write_csv(DATA / "train.csv", train + real_train * a.real_oversample + swaps + glyphs)
     write_csv(DATA / "val.csv", val + real_val)
     print(
