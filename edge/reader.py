@@ -122,9 +122,8 @@ class PlateReader:
         cheap detector and its own reads (the edge's idle check reads): no fallback, no refiner.
         """
         results = self._read(image, self.detector.detect(image), allow_fallback)
-        # every sure read updates the memory of where plates stand, so no short-circuit here
-        sure_and_not_standing = [r for r in results if r.read.confidence >= STRONG_READ_CONFIDENCE and not self._standing(r)]
-        sure = bool(sure_and_not_standing)
+        standing = self._standing(results)
+        sure = any(r.read.confidence >= STRONG_READ_CONFIDENCE and r.read.text not in standing for r in results)
         if allow_fallback and self.fallback is not None and (self.always_fallback or not sure):
             now = time.monotonic()
             if now - self._fallback_last >= self.fallback_interval_s:
@@ -134,20 +133,27 @@ class PlateReader:
             results = self._read(image, self.second_look.detect(image), True)
         return _one_per_plate(results)
 
-    def _standing(self, result: PlateResult) -> bool:
-        """Whether this sure read is of a plate that has stood at the same place for
-        `standing_after_s` (never on still images, which have no history)."""
+    def _standing(self, results: list[PlateResult]) -> set[str]:
+        """Texts of this frame's sure reads whose plate has stood at the same place for
+        `standing_after_s`; remembers where each sure read was (never on still images, which have
+        no history)."""
         if self.standing_after_s is None:
-            return False
+            return set()
         now = time.monotonic()
-        text, box = result.read.text, result.detection.box
         self._sure_seen = {t: v for t, v in self._sure_seen.items() if now - v[1] < _FORGET_AFTER_S}
-        seen = self._sure_seen.get(text)
-        if seen is None or box_overlap(seen[2], box) < _SAME_PLACE:
-            self._sure_seen[text] = (now, now, box)
-            return False
-        self._sure_seen[text] = (seen[0], now, box)
-        return now - seen[0] >= self.standing_after_s
+        standing = set()
+        for r in results:
+            if r.read.confidence < STRONG_READ_CONFIDENCE:
+                continue
+            text, box = r.read.text, r.detection.box
+            seen = self._sure_seen.get(text)
+            if seen is None or box_overlap(seen[2], box) < _SAME_PLACE:
+                self._sure_seen[text] = (now, now, box)
+                continue
+            self._sure_seen[text] = (seen[0], now, box)
+            if now - seen[0] >= self.standing_after_s:
+                standing.add(text)
+        return standing
 
     def _read(self, image: np.ndarray, detections: list[Detection], refine: bool) -> list[PlateResult]:
         if not detections:
