@@ -270,12 +270,32 @@ def latest_run() -> Path:
     return runs[-1]
 
 
+def _jit_on_jax() -> None:
+    """Make fast-plate-ocr's trainer compile its step with XLA when Keras runs on JAX.
+
+    The trainer calls `model.compile(jit_compile=False)`. TensorFlow then still builds a graph, but
+    JAX runs op by op: 6 s a step on an H100. Compiled, an epoch took 12 s there.
+    """
+    if os.environ.get("KERAS_BACKEND") != "jax":
+        return
+    import keras
+
+    compile_model = keras.Model.compile
+
+    def compile_jit(self: keras.Model, *args: object, **kwargs: object) -> None:
+        kwargs["jit_compile"] = True
+        compile_model(self, *args, **kwargs)
+
+    keras.Model.compile = compile_jit
+
+
 def cmd_train(a: argparse.Namespace) -> None:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    _jit_on_jax()
     args = [
         "train",
         "--model-config-file",
-        str(MODEL_CONFIG),
+        str(a.model_config),
         "--plate-config-file",
         str(PLATE_CONFIG),
         "--annotations",
@@ -283,7 +303,7 @@ def cmd_train(a: argparse.Namespace) -> None:
         "--val-annotations",
         str(DATA / "val.csv"),
         "--output-dir",
-        str(RUNS),
+        str(a.output_dir),
         "--epochs",
         str(a.epochs),
         "--batch-size",
@@ -292,6 +312,7 @@ def cmd_train(a: argparse.Namespace) -> None:
         str(a.lr),
         "--workers",
         str(a.workers),
+        "--use-multiprocessing" if a.use_multiprocessing else "--no-use-multiprocessing",
         "--early-stopping-metric",
         "val_plate_acc",
         "--seed",
@@ -340,6 +361,13 @@ def main(argv: list[str] | None = None) -> None:
     tr.add_argument("--batch-size", type=int, default=64)
     tr.add_argument("--lr", type=float, default=2e-3)
     tr.add_argument("--weights", type=Path, default=None, help="warm start from a .keras/.weights.h5")
+    tr.add_argument("--model-config", type=Path, default=MODEL_CONFIG, help="fast-plate-ocr model config")
+    tr.add_argument("--output-dir", type=Path, default=RUNS, help="parent folder of the timestamped run")
+    tr.add_argument(
+        "--use-multiprocessing",
+        action="store_true",
+        help="load batches in worker processes, not threads (many cores: a GPU machine)",
+    )
     ex = argparse.ArgumentParser(add_help=False)
     ex.add_argument("--run", type=Path, default=None, help="run folder (default: the latest)")
     sub.add_parser("generate", parents=[gen]).set_defaults(func=cmd_generate)
