@@ -103,11 +103,17 @@ def _write_chunk(args: tuple[Path, int, int, int]) -> list[tuple[str, str, str]]
     return rows
 
 
+def generator_digest() -> str:
+    """A short hash of the code that draws synthetic plates: a changed renderer invalidates the cache."""
+    sources = (ROOT / "dealergate" / "synth" / "plate_render.py", ROOT / "dealergate" / "plates.py")
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
+
+
 def write_synthetic(out_dir: Path, n: int, seed: int, workers: int) -> list[tuple[str, str, str]]:
-    """The synthetic set; a set already written with the same seed and size is reused (it is the
-    same data: every sample is seeded by (seed, index))."""
+    """The synthetic set; a set already written with the same seed, size and generator code is reused
+    (it is the same data: every sample is seeded by (seed, index))."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = out_dir / f".done-{seed}-{n}.csv"
+    stamp = out_dir / f".done-{seed}-{n}-{generator_digest()}.csv"
     if stamp.is_file():
         with stamp.open(encoding="utf-8") as f:
             return [tuple(row) for row in csv.reader(f)]  # type: ignore[misc]
