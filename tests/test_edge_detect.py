@@ -163,3 +163,16 @@ def test_fast_enough_for_25_fps_at_720p() -> None:
         detector.detect(frame)
     ms = (time.perf_counter() - t0) * 1000 / (len(frames) * 3)
     assert ms < 20.0, f"{ms:.1f} ms per 1280x720 frame"
+
+
+@pytest.mark.parametrize("margin", [0, 12])
+def test_new_energy_plate_in_a_loose_box_on_a_white_car_is_green(margin: int) -> None:
+    """Its pale top and the white body around a loose box outnumber the green of its lower half."""
+    plate = render_plate("苏AD12345", PlateType.NEW_ENERGY_SMALL, height=48)
+    crop = np.full((48 + 2 * margin, plate.shape[1] + 2 * margin, 3), 235, np.uint8)
+    crop[margin : margin + 48, margin : margin + plate.shape[1]] = plate
+    assert dominant_plate_color(crop) is PlateColor.GREEN
+    police = render_plate("苏A1234警", PlateType.POLICE, height=48)
+    framed = np.full_like(crop, 235)
+    framed[margin : margin + 48, margin : margin + police.shape[1]] = police[:, : crop.shape[1] - 2 * margin]
+    assert dominant_plate_color(framed) is PlateColor.WHITE

@@ -107,6 +107,13 @@ def dominant_plate_color(crop_bgr: np.ndarray) -> PlateColor:
         for r, (lo, hi) in zip(_RANGES, _BOUNDS, strict=True)
     ]
     best, color = max(counts)
+    if color is PlateColor.WHITE:
+        # a new-energy plate fades from white at the top to green at the bottom; in a loose box
+        # its pale top and a light car body around it outvote the green
+        lower = hsv[hsv.shape[0] // 2 :]
+        lo, hi = _BOUNDS[_RANGES.index(_GREEN)]
+        if cv2.countNonZero(cv2.inRange(lower, lo, hi)) >= 0.2 * lower.shape[0] * lower.shape[1]:
+            return PlateColor.GREEN
     return color if best >= 0.25 * hsv.shape[0] * hsv.shape[1] else PlateColor.UNKNOWN
 
 
