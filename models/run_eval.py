@@ -25,10 +25,10 @@ import sys
 from pathlib import Path
 
 import cv2
+from eval_ocr import REAL_CROPS, synthetic_set
+from train_ocr import generator_digest, is_ccpd_heldout
 
 from dealergate.plates import PlateType
-from eval_ocr import REAL_CROPS, synthetic_set
-from train_ocr import is_ccpd_heldout
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -60,7 +60,7 @@ def write_synthetic(group: str, types: tuple[PlateType, ...], per_type: int) -> 
     """Fixed-seed synthetic crops of `types` (the same draws as eval_ocr.py) as a plate_eval CSV."""
     folder = OUT / f"synthetic_{group}"
     path = OUT / f"synthetic_{group}.csv"
-    stamp = folder / f".seed{SEED}_n{per_type}"
+    stamp = folder / f".seed{SEED}_n{per_type}_{generator_digest()}"  # a changed renderer redraws the set
     if path.is_file() and stamp.is_file():
         return path
     folder.mkdir(parents=True, exist_ok=True)

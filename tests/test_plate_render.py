@@ -9,6 +9,8 @@ from dealergate.plates import PROVINCES, PlateType, matching_types
 from dealergate.synth.plate_render import (
     PLATE_SIZE_MM,
     RENDERABLE_TYPES,
+    _layout,
+    _rivets,
     degrade,
     random_plate_text,
     render_plate,
@@ -101,6 +103,24 @@ def test_same_seed_same_pixels() -> None:
     t3, c3, _ = make(43)
     assert t1 == t2 and np.array_equal(c1, c2) and np.array_equal(d1, d2)
     assert t1 != t3 or not np.array_equal(c1, c3)
+
+
+def test_rivets_touch_the_tops_of_the_second_and_second_to_last_characters() -> None:
+    """Real plates' chrome rivets sit on the top of a character (a 1 then looks like a T)."""
+    boxes, _ = _layout("浙A50819", PlateType.BLUE)
+    w_mm, h_mm = PLATE_SIZE_MM[PlateType.BLUE]
+    bright = 0
+    for seed in range(20):
+        img = np.zeros((h_mm, w_mm, 3), np.float32)
+        img[:] = (160, 60, 10)  # blue, BGR; one pixel per millimetre
+        _rivets(img, boxes, 1.0, np.random.default_rng(seed))
+        rows, cols = np.nonzero((img != (160, 60, 10)).any(axis=2))
+        assert rows.max() <= 35  # within the top band, down to the characters' tops (25 mm)
+        centres = [boxes[i][0] + boxes[i][2] / 2 for i in (1, len(boxes) - 2)]
+        assert all(min(abs(c - x) for x in centres) <= 14 for c in cols)
+        assert {min(range(2), key=lambda k: abs(c - centres[k])) for c in cols} == {0, 1}  # both rivets
+        bright += int(img[rows, cols].min(axis=1).max() > 150)
+    assert 8 <= bright <= 19  # mostly chrome domes, some dark holes
 
 
 def test_degrade_gives_small_camera_crops() -> None:
