@@ -117,6 +117,8 @@ def write_synthetic(out_dir: Path, n: int, seed: int, workers: int) -> list[tupl
     if stamp.is_file():
         with stamp.open(encoding="utf-8") as f:
             return [tuple(row) for row in csv.reader(f)]  # type: ignore[misc]
+    for old in out_dir.glob(".done-*"):  # the images are about to be overwritten
+        old.unlink()
     step = 500
     chunks = [(out_dir, seed, s, min(s + step, n)) for s in range(0, n, step)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
