@@ -49,6 +49,10 @@ _RANGES = (
 _GREEN = _RANGES[2]
 _BOUNDS = [(np.array(r.lower, np.uint8), np.array(r.upper, np.uint8)) for r in _RANGES]
 
+_PALE_GREEN_SHARE = 0.2
+"""A white-looking candidate with at least this share of green (in its box, or in the lower half of a
+crop) is a new-energy plate: those fade from white at the top to green at the bottom."""
+
 MIN_PLATE_WIDTH = 36
 """Plates narrower than this (full-resolution pixels) cannot be read anyway."""
 _MIN_JUMPS, _MAX_JUMPS = 7, 40
@@ -108,11 +112,10 @@ def dominant_plate_color(crop_bgr: np.ndarray) -> PlateColor:
     ]
     best, color = max(counts)
     if color is PlateColor.WHITE:
-        # a new-energy plate fades from white at the top to green at the bottom; in a loose box
-        # its pale top and a light car body around it outvote the green
+        # in a loose box a new-energy plate's pale top and a light car body around it outvote the green
         lower = hsv[hsv.shape[0] // 2 :]
         lo, hi = _BOUNDS[_RANGES.index(_GREEN)]
-        if cv2.countNonZero(cv2.inRange(lower, lo, hi)) >= 0.2 * lower.shape[0] * lower.shape[1]:
+        if cv2.countNonZero(cv2.inRange(lower, lo, hi)) >= _PALE_GREEN_SHARE * lower.shape[0] * lower.shape[1]:
             return PlateColor.GREEN
     return color if best >= 0.25 * hsv.shape[0] * hsv.shape[1] else PlateColor.UNKNOWN
 
@@ -191,7 +194,7 @@ class ColorPlateDetector:
             if fit > 0.35 or fill < 0.6:
                 continue
             color = rng.color
-            if color is PlateColor.WHITE and self._share(PlateColor.GREEN, c) >= 0.2:
+            if color is PlateColor.WHITE and self._share(PlateColor.GREEN, c) >= _PALE_GREEN_SHARE:
                 color = PlateColor.GREEN  # a new-energy plate's pale top merged with its green bottom
             det = self._verify(image, ((cx, cy), (rw, rh), angle), color, rng.min_edges, fit, fill)
             if det is not None:
