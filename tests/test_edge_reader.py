@@ -208,6 +208,21 @@ def test_fallback_runs_only_without_a_confident_read(tmp_path: Path) -> None:
     assert texts == ["沪B54321", "京A12345"]  # surest first, both plates kept
 
 
+def test_a_small_sure_read_does_not_spare_the_fallback(tmp_path: Path) -> None:
+    """A plate read surely but narrower than 6 % of the frame is a car further back: the learned
+    detector still looks for the arriving car's plate in front of it."""
+    image = load_image(str(scene_with_plate(tmp_path)))  # 640 px wide: a main plate is >= 38.4 px
+    far = Detection((20, 20, 50, 30), None, PlateColor.BLUE, 0.9)
+    fallback = Fixed(PLATE_BOX)
+    reader = PlateReader(Fixed(far), Scripted(good("沪B54321", 0.95), good(conf=0.9)), fallback=fallback)
+    assert [r.read.text for r in reader.read_frame(image)] == ["沪B54321", "京A12345"]
+    assert fallback.calls == 1
+
+    near = Detection((20, 20, 59, 32), None, PlateColor.BLUE, 0.9)  # 39 px: wide enough
+    PlateReader(Fixed(near), Scripted(good(conf=0.95)), fallback=fallback).read_frame(image)
+    assert fallback.calls == 1
+
+
 def test_second_look_only_when_nothing_was_read(tmp_path: Path) -> None:
     """A still photo with no readable plate is searched once more (the learned detector at a larger
     size); one with a read is not, and a reader without a second look changes nothing."""
