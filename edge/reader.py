@@ -38,6 +38,11 @@ MAIN_PLATE_MIN_SHARE = 0.06
 gate the arriving car's plate is wider, a narrower one is a car further back, and the colour detector
 may have missed the main plate in front of it. On easypr_dev it finds the main plate of 津E28437
 (only the car behind was read surely) for about 0.5 ms a photo on the median."""
+REFINE_BELOW = 0.8
+"""Candidates read less surely than this get the refiner's closer look; a little above
+`STRONG_READ_CONFIDENCE` because a box that holds only part of a plate can still read "surely" as
+another plate (easypr_dev's 川AL0Q87: the left 60 % read 辽MWAL0Q at 0.76, the refined box
+川AL0Q87 at 0.99). A refined read replaces the first only when it is sure and surer."""
 REFINE_MIN_CONFIDENCE = 0.2
 """Reads less sure than this are rarely plates (a grille, a sign, a lamp): not worth a refinement.
 On easypr_dev's photos 5 of 122 such candidates became a kept read when refined, 25 of 114 above."""
@@ -185,12 +190,12 @@ class PlateReader:
     def _refine(
         self, image: np.ndarray, detections: list[Detection], crops: list[np.ndarray], reads: list[PlateRead]
     ) -> None:
-        """Give the unsure candidates (read between `REFINE_MIN_CONFIDENCE` and `STRONG_READ_CONFIDENCE`,
+        """Give the unsure candidates (read between `REFINE_MIN_CONFIDENCE` and `REFINE_BELOW`,
         best detector score first, at most `max_refines`) the refiner's corners and read them again;
-        where that read is sure, it replaces the first one (in place). Reads are always grammatical
+        where that read is sure and surer than the first, it replaces it (in place). Reads are always grammatical
         (the decoder keeps to GA 36), so the confidence alone says how unsure a read is."""
         assert self.refiner is not None
-        unsure = [i for i, r in enumerate(reads) if REFINE_MIN_CONFIDENCE <= r.confidence < STRONG_READ_CONFIDENCE]
+        unsure = [i for i, r in enumerate(reads) if REFINE_MIN_CONFIDENCE <= r.confidence < REFINE_BELOW]
         unsure.sort(key=lambda i: detections[i].score, reverse=True)
         refined: list[tuple[int, Detection]] = []
         for i in unsure[: self.max_refines]:
@@ -202,7 +207,7 @@ class PlateReader:
             return
         new_crops = [rectify(image, d, self.margin) for _, d in refined]
         for (i, det), crop, read in zip(refined, new_crops, self.recognizer.read_batch(new_crops), strict=True):
-            if read.confidence >= STRONG_READ_CONFIDENCE:  # the first read was unsure: this one is surer
+            if read.confidence >= STRONG_READ_CONFIDENCE and read.confidence > reads[i].confidence:
                 detections[i], crops[i], reads[i] = det, crop, read
 
     def read_crop(self, image: np.ndarray) -> PlateResult:

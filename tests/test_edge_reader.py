@@ -336,6 +336,24 @@ def test_a_refined_read_replaces_the_first_only_when_it_is_sure(tmp_path: Path, 
     assert result.read.text == "京A12345" and result.detection == PLATE_BOX
 
 
+def test_a_barely_sure_read_is_refined_and_replaced_only_by_a_surer_one(tmp_path: Path) -> None:
+    """A box holding part of a plate can read "surely" as another plate: reads just above the sure
+    line get the closer look too, and keep their place unless the refined read is surer."""
+    image = load_image(str(scene_with_plate(tmp_path)))
+    closer = Closer(TIGHT_BOX)
+    ocr = Scripted(good("辽MWAL0Q", 0.76), good("川AL0Q87", 0.99))
+    [result] = PlateReader(Fixed(PLATE_BOX), ocr, refiner=closer).read_frame(image)
+    assert closer.asked == [PLATE_BOX] and result.read.text == "川AL0Q87"
+
+    kept = PlateReader(Fixed(PLATE_BOX), Scripted(good("川AL0Q87", 0.78), good("川AL0Q81", 0.75)), refiner=closer)
+    [result] = kept.read_frame(image)
+    assert result.read.text == "川AL0Q87" and result.detection == PLATE_BOX
+
+    sure = Closer(TIGHT_BOX)
+    PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.85)), refiner=sure).read_frame(image)
+    assert sure.asked == []
+
+
 def test_only_unsure_candidates_are_refined_and_at_most_a_few(tmp_path: Path) -> None:
     image = load_image(str(scene_with_plate(tmp_path)))
     closer = Closer(None)
