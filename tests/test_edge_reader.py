@@ -70,6 +70,8 @@ def test_frame_reads_carry_box_colour_layout_and_crop(tmp_path: Path) -> None:
 def test_unsure_or_malformed_reads_are_dropped(tmp_path: Path) -> None:
     image = load_image(str(scene_with_plate(tmp_path)))
     assert PlateReader(ColorPlateDetector(), Scripted(good(conf=0.2))).read_frame(image) == []
+    assert PlateReader(ColorPlateDetector(), Scripted(good(conf=0.45))).read_frame(image) == []  # a coin flip
+    assert len(PlateReader(ColorPlateDetector(), Scripted(good(conf=0.55))).read_frame(image)) == 1
     assert PlateReader(ColorPlateDetector(), Scripted(good("京A123"))).read_frame(image) == []
     assert PlateReader(ColorPlateDetector(), Scripted(good("A京12345"))).read_frame(image) == []
     assert (
