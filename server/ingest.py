@@ -366,9 +366,10 @@ Done = Callable[[ArrivalOutcome | None], None]
 
 
 def worker_key(plate: str) -> str:
-    """The plate with look-alike characters made one (8 and B ...): a plate, its misreads one
-    look-alike away and a correction between them go to the same worker, in the order they came."""
-    return normalize_plate(plate).translate(_LOOK_ALIKES)
+    """The plate without its province and with look-alike characters made one (8 and B ...): a
+    plate, its misreads one look-alike or one province away and a correction between them go to the
+    same worker, in the order they came."""
+    return normalize_plate(plate)[1:].translate(_LOOK_ALIKES)
 
 
 class ArrivalWorkers:

@@ -1,8 +1,9 @@
 """Plate → vehicle → customer, and the vehicle's file (policies, claims, visits) as plain rows.
 
 Matching order: the exact normalised plate; a plate alias staff confirmed earlier (a known misread);
-then a plate one confusable character away (0/O/D/Q, 1/I, 8/B, 2/Z, 5/S), marked *probable* with
-the other candidates, so the front desk checks the plate before greeting anyone by name. A wrong
+then a plate one confusable character away (0/O/D/Q, 1/I/T, 8/B, 2/Z, 5/S, M/H) or the same plate
+under another province, marked *probable* with the other candidates, so the front desk checks the
+plate before greeting anyone by name. A wrong
 match is corrected on the arrival (`server.corrections`), which records an alias and an audit row.
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy.engine.result import result_tuple
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import Select
 
+from dealergate.plates import PROVINCES
 from server.cache import DatabaseCache
 from server.db import table_of
 from server.models import (
@@ -32,8 +34,10 @@ from server.models import (
 )
 
 _SEPARATORS = str.maketrans("", "", " ·•.-_\u3000")
-CONFUSABLE_GROUPS: tuple[str, ...] = ("0ODQ", "1I", "8B", "2Z", "5S")
-"""Characters plate OCR confuses with each other (dealergate.plates: I and O never appear on a plate)."""
+CONFUSABLE_GROUPS: tuple[str, ...] = ("0ODQ", "1IT", "8B", "2Z", "5S", "MH")
+"""Characters plate OCR confuses with each other (dealergate.plates: I and O never appear on a plate).
+1/T and M/H are the edge's own measured misreads (models/README.md: a `1` under a mounting rivet
+reads `T`; a dim `M` reads `H`)."""
 _CONFUSABLE = {c: group.replace(c, "") for group in CONFUSABLE_GROUPS for c in group}
 MIN_VEHICLES_FOR_STATS = 5
 """Claim statistics of a model are shown only when that many cars back them (no re-identification)."""
@@ -101,6 +105,15 @@ def confusable_variants(plate: str) -> list[str]:
     ]
 
 
+def province_variants(plate: str) -> list[str]:
+    """The plate under every other province, in `PROVINCES` order: the small province character is
+    the one the OCR misreads most on small or blurred plates (粤 read 琼, 浙 read 湘); [] when the
+    plate does not start with a province."""
+    if not plate or plate[0] not in PROVINCES:
+        return []
+    return [p + plate[1:] for p in PROVINCES if p != plate[0]]
+
+
 def _with_owner() -> Select[tuple[Vehicle, Customer | None]]:
     """Cars with their owners (none for a car on file without one)."""
     return select(Vehicle, Customer).outerjoin(Customer, col(Customer.id) == col(Vehicle.customer_id))
@@ -152,7 +165,7 @@ def match_vehicle(session: Session, plate: str) -> PlateMatch:
     ).first()
     if aliased is not None:
         return PlateMatch(aliased[0], "alias", owner=aliased[1])
-    variants = confusable_variants(plate)
+    variants = confusable_variants(plate) + province_variants(plate)
     found = {v.plate: (v, c) for v, c in session.exec(_with_owner().where(col(Vehicle.plate).in_(variants)))}
     ordered = [found[p] for p in variants if p in found]
     if not ordered:

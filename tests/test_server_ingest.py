@@ -458,6 +458,7 @@ def test_look_alike_plates_go_to_the_same_worker() -> None:
     assert worker_key("粤A·1234S") == worker_key("粤AI2345") == worker_key("粤A12345")
     assert worker_key("粤B8D0Z2") == worker_key("粤BBQO22")
     assert worker_key("粤A12345") != worker_key("粤A12346")
+    assert worker_key("琼BE609T") == worker_key("粤BE609T")  # a misread province too
 
 
 def test_mqtt_acknowledges_only_what_is_stored(

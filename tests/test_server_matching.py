@@ -17,7 +17,7 @@ from dealergate.contract import ArrivalEvent, now_local
 from server.config import ServerSettings
 from server.ingest import ArrivalOutcome
 from server.main import create_app
-from server.matching import confusable_variants, match_vehicle
+from server.matching import confusable_variants, match_vehicle, province_variants
 from server.models import AuditLog, PlateAlias, Vehicle
 
 PUBLIC_ROUTES = {"/api/v1/auth/login", "/api/v1/auth/logout", "/healthz"}
@@ -31,6 +31,31 @@ def test_confusable_variants_change_one_character_never_the_province() -> None:
     assert confusable_variants("京0") == ["京O", "京D", "京Q"]
     assert confusable_variants("粤AXYZ") == ["粤AXY2"]
     assert confusable_variants("粤ACCCC") == []
+    assert confusable_variants("鲁LC97T6") == ["鲁LC9716", "鲁LC97I6"]  # a 1 under a rivet reads T
+    assert confusable_variants("皖H69") == ["皖M69"]
+
+
+def test_province_variants_keep_the_rest_of_the_plate() -> None:
+    variants = province_variants("琼BE609T")
+    assert len(variants) == 30 and "粤BE609T" in variants and "琼BE609T" not in variants
+    assert {v[1:] for v in variants} == {"BE609T"}
+    assert province_variants("WJ12345") == [] and province_variants("") == []
+
+
+def test_a_plate_read_under_another_province_is_a_probable_match(client: TestClient) -> None:
+    """The small province character is the OCR's commonest misread: the car is still found, and the
+    front desk is asked to check the plate."""
+    with Session(client.app.state.engine) as s:
+        plates = {v.plate: v for v in s.exec(select(Vehicle)).all()}
+    vehicle, misread = next(
+        (v, p + v.plate[1:])
+        for v in plates.values()
+        for p in "琼藏青"
+        if p != v.plate[0] and sum(x in plates for x in province_variants(p + v.plate[1:])) == 1
+    )
+    front = arrive(client, misread).alerts.frontdesk
+    assert front["match"] == "probable" and front["known"] is True
+    assert front["vehicle"]["model"] == vehicle.model and front["match_alternatives"] == []
 
 
 @pytest.fixture(scope="module")
