@@ -26,7 +26,7 @@ from pathlib import Path
 
 import cv2
 from eval_ocr import REAL_CROPS, synthetic_set
-from train_ocr import generator_digest, is_ccpd_heldout
+from train_ocr import is_ccpd_heldout, renderer_digest
 
 from dealergate.plates import PlateType
 
@@ -60,7 +60,7 @@ def write_synthetic(group: str, types: tuple[PlateType, ...], per_type: int) -> 
     """Fixed-seed synthetic crops of `types` (the same draws as eval_ocr.py) as a plate_eval CSV."""
     folder = OUT / f"synthetic_{group}"
     path = OUT / f"synthetic_{group}.csv"
-    stamp = folder / f".seed{SEED}_n{per_type}_{generator_digest()}"  # a changed renderer redraws the set
+    stamp = folder / f".seed{SEED}_n{per_type}_{renderer_digest()}"  # a changed renderer redraws the set
     if path.is_file() and stamp.is_file():
         return path
     folder.mkdir(parents=True, exist_ok=True)
