@@ -18,7 +18,7 @@ import numpy as np
 from dealergate.plates import PlateColor, is_valid_plate
 from edge.config import EdgeSettings
 from edge.detect import Detector, Refiner, make_detector
-from edge.detect.color import box_overlap, dominant_plate_color
+from edge.detect.color import box_overlap, dominant_plate_color, plate_corners_in_crop
 from edge.layout import plate_type_of
 from edge.recognize import FastPlateRecognizer, Recognizer, rectify
 from edge.types import Detection, PlateRead, PlateResult
@@ -51,6 +51,10 @@ REFINE_BELOW = 0.8
 `STRONG_READ_CONFIDENCE` because a box that holds only part of a plate can still read "surely" as
 another plate (easypr_dev's 川AL0Q87: the left 60 % read 辽MWAL0Q at 0.76, the refined box
 川AL0Q87 at 0.99). A refined read replaces the first only when it is sure and surer."""
+LEVEL_MIN_TILT_DEG = 5.0
+"""A plate crop (`--ocr-only`) tilted by this much is read levelled too, the surer read kept. On the
+synthetic double-row set (crops tilted up to about 15°) 0.925 -> 0.950, ccpd_heldout +1 plate,
+the other crop sets unchanged; at 2° the same gains for twice the extra reads."""
 REFINE_MIN_CONFIDENCE = 0.2
 """Reads less sure than this are rarely plates (a grille, a sign, a lamp): not worth a refinement.
 On easypr_dev's photos 5 of 122 such candidates became a kept read when refined, 25 of 114 above."""
@@ -221,12 +225,25 @@ class PlateReader:
                 detections[i], crops[i], reads[i] = det, crop, read
 
     def read_crop(self, image: np.ndarray) -> PlateResult:
-        """The text of an image that is already a plate crop (no detection, no filtering)."""
+        """The text of an image that is already a plate crop (no detection, no filtering).
+
+        A crop whose plate is tilted by `LEVEL_MIN_TILT_DEG` or more is also read levelled (its
+        plate-coloured region warped to a rectangle, as `rectify` does for a detection); the surer
+        read is kept. A tilt cuts through the rows of a double-row plate when they are split."""
         h, w = image.shape[:2]
         color = dominant_plate_color(image)
         det = Detection((0, 0, w, h), None, color, 1.0)
-        read = self.recognizer.read(image)
-        return PlateResult(det, read, plate_type_of(read.text, color, det.aspect, read.type_hint), image)
+        read, crop = self.recognizer.read(image), image
+        corners = plate_corners_in_crop(image, color)
+        if corners is not None:
+            (x0, y0), (x1, y1) = corners[0], corners[1]
+            if abs(np.degrees(np.arctan2(y1 - y0, x1 - x0))) >= LEVEL_MIN_TILT_DEG:
+                tilted = Detection((0, 0, w, h), corners, color, 1.0)
+                level = rectify(image, tilted, self.margin)
+                second = self.recognizer.read(level)
+                if second.confidence > read.confidence:
+                    det, read, crop = tilted, second, level
+        return PlateResult(det, read, plate_type_of(read.text, color, det.aspect, read.type_hint), crop)
 
 
 _SAME_PLACE = 0.8

@@ -15,7 +15,7 @@ import pytest
 from dealergate.plates import PLATE_COLORS, PlateColor, PlateType
 from dealergate.synth.plate_render import random_plate_text, render_plate
 from edge.detect import Detector, available_detectors, make_detector
-from edge.detect.color import ColorPlateDetector, dominant_plate_color, order_corners
+from edge.detect.color import ColorPlateDetector, dominant_plate_color, order_corners, plate_corners_in_crop
 
 BODIES = [(150, 150, 155), (40, 40, 170), (230, 230, 230), (30, 30, 30), (90, 90, 95)]
 """Car colours (BGR): silver, red, white, black, grey."""
@@ -176,3 +176,31 @@ def test_new_energy_plate_in_a_loose_box_on_a_white_car_is_green(margin: int) ->
     framed = np.full_like(crop, 235)
     framed[margin : margin + 48, margin : margin + police.shape[1]] = police[:, : crop.shape[1] - 2 * margin]
     assert dominant_plate_color(framed) is PlateColor.WHITE
+
+
+def tilted_crop(plate_type: PlateType, degrees: float) -> np.ndarray:
+    """A plate crop as another system might hand it over: the plate turned, grey around it."""
+    plate = cv2.resize(
+        render_plate(random_plate_text(plate_type, np.random.default_rng(3)), plate_type), (176, 56)
+    )
+    canvas = cv2.copyMakeBorder(plate, 30, 30, 20, 20, cv2.BORDER_CONSTANT, value=(120, 120, 120))
+    h, w = canvas.shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(canvas, turn, (w, h), borderValue=(120, 120, 120))[18:-18, 6:-6]
+
+
+@pytest.mark.parametrize("degrees", [-12.0, 0.0, 9.0])
+def test_the_plate_inside_a_crop_is_found_with_its_tilt(degrees: float) -> None:
+    crop = tilted_crop(PlateType.BLUE, degrees)
+    corners = plate_corners_in_crop(crop, PlateColor.BLUE)
+    assert corners is not None
+    (x0, y0), (x1, y1) = corners[0], corners[1]
+    assert abs(-np.degrees(np.arctan2(y1 - y0, x1 - x0)) - degrees) < 2.0  # image y points down
+    assert 150 < np.hypot(x1 - x0, y1 - y0) < 200  # the plate's own width, not the crop's
+
+
+def test_no_plate_corners_without_a_plate_coloured_blob() -> None:
+    grey = np.full((60, 180, 3), 120, np.uint8)
+    assert plate_corners_in_crop(grey, PlateColor.BLUE) is None
+    assert plate_corners_in_crop(tilted_crop(PlateType.BLUE, 5.0), PlateColor.UNKNOWN) is None
+    assert plate_corners_in_crop(tilted_crop(PlateType.BLUE, 5.0), PlateColor.YELLOW) is None

@@ -117,6 +117,25 @@ def test_ocr_only_reads_the_whole_crop(tmp_path: Path) -> None:
     assert ocr.crops[0].shape == (36, 136, 3)
 
 
+def test_a_tilted_crop_is_also_read_levelled_and_the_surer_read_kept() -> None:
+    plate = cv2.resize(render_plate("京A12345", PlateType.BLUE), (176, 56))
+    canvas = cv2.copyMakeBorder(plate, 30, 30, 20, 20, cv2.BORDER_CONSTANT, value=(120, 120, 120))
+    turn = cv2.getRotationMatrix2D((canvas.shape[1] / 2, canvas.shape[0] / 2), 10.0, 1.0)
+    tilted = cv2.warpAffine(canvas, turn, canvas.shape[1::-1], borderValue=(120, 120, 120))
+    ocr = Scripted(good("京A12845", 0.6), good("京A12345", 0.95))
+    result = PlateReader(ColorPlateDetector(), ocr).read_crop(tilted)
+    assert len(ocr.crops) == 2 and result.read.text == "京A12345"
+    assert result.detection.corners is not None and result.crop is ocr.crops[1]
+    assert result.detection.box == (0, 0, tilted.shape[1], tilted.shape[0])
+
+    less_sure = Scripted(good("京A12345", 0.9), good("京A12845", 0.6))
+    assert PlateReader(ColorPlateDetector(), less_sure).read_crop(tilted).read.text == "京A12345"
+
+    level = Scripted(good())
+    PlateReader(ColorPlateDetector(), level).read_crop(canvas)
+    assert len(level.crops) == 1  # a level plate is read once
+
+
 def test_broken_images_never_stop_the_run(tmp_path: Path) -> None:
     scene = scene_with_plate(tmp_path)
     data = scene.read_bytes()
@@ -255,7 +274,10 @@ def test_thorough_reader_runs_the_fallback_after_a_sure_read_too(tmp_path: Path)
     image = load_image(str(scene_with_plate(tmp_path)))
     fallback = Fixed(OTHER_BOX)
     reader = PlateReader(
-        Fixed(PLATE_BOX), Scripted(good(conf=0.95), good("沪B54321", 0.9)), fallback=fallback, always_fallback=True
+        Fixed(PLATE_BOX),
+        Scripted(good(conf=0.95), good("沪B54321", 0.9)),
+        fallback=fallback,
+        always_fallback=True,
     )
     assert [r.read.text for r in reader.read_frame(image)] == ["京A12345", "沪B54321"]
     assert fallback.calls == 1
@@ -279,7 +301,9 @@ def test_one_result_per_plate_when_both_detectors_find_it(tmp_path: Path) -> Non
     surer read wins (the other would be a false read)."""
     image = load_image(str(scene_with_plate(tmp_path)))
     shifted = Detection((244, 302, 404, 352), None, PlateColor.BLUE, 0.8)
-    reader = PlateReader(Fixed(PLATE_BOX), Scripted(good("京A12845", 0.6), good("京A12345", 0.9)), fallback=Fixed(shifted))
+    reader = PlateReader(
+        Fixed(PLATE_BOX), Scripted(good("京A12845", 0.6), good("京A12345", 0.9)), fallback=Fixed(shifted)
+    )
     assert [r.read.text for r in reader.read_frame(image)] == ["京A12345"]
 
 
@@ -287,7 +311,11 @@ def test_a_repaired_read_is_flagged_with_the_raw_text(tmp_path: Path) -> None:
     crop_path = tmp_path / "crop.png"
     cv2.imwrite(str(crop_path), render_plate("京A12345", PlateType.BLUE))
     repaired = PlateRead("京D12345", 0.55, (0.9, 0.55, 0.9, 0.9, 0.9, 0.9, 0.9), raw_text="京012345")
-    [rec] = list(read_images_jsonl(PlateReader(ColorPlateDetector(), Scripted(repaired)), [str(crop_path)], ocr_only=True))
+    [rec] = list(
+        read_images_jsonl(
+            PlateReader(ColorPlateDetector(), Scripted(repaired)), [str(crop_path)], ocr_only=True
+        )
+    )
     assert rec["plates"][0]["text"] == "京D12345"
     assert rec["plates"][0]["repaired_from"] == "京012345"
 
@@ -334,7 +362,9 @@ def test_a_refined_read_replaces_the_first_only_when_it_is_sure(tmp_path: Path, 
     """Less sure, or surer but still unsure: confidences this low are not calibrated enough to trade
     one unsure read for another."""
     image = load_image(str(scene_with_plate(tmp_path)))
-    reader = PlateReader(Fixed(PLATE_BOX), Scripted(good("京A12345", 0.6), good("京A12845", second)), refiner=Closer(TIGHT_BOX))
+    reader = PlateReader(
+        Fixed(PLATE_BOX), Scripted(good("京A12345", 0.6), good("京A12845", second)), refiner=Closer(TIGHT_BOX)
+    )
     [result] = reader.read_frame(image)
     assert result.read.text == "京A12345" and result.detection == PLATE_BOX
 
@@ -348,7 +378,9 @@ def test_a_barely_sure_read_is_refined_and_replaced_only_by_a_surer_one(tmp_path
     [result] = PlateReader(Fixed(PLATE_BOX), ocr, refiner=closer).read_frame(image)
     assert closer.asked == [PLATE_BOX] and result.read.text == "川AL0Q87"
 
-    kept = PlateReader(Fixed(PLATE_BOX), Scripted(good("川AL0Q87", 0.78), good("川AL0Q81", 0.75)), refiner=closer)
+    kept = PlateReader(
+        Fixed(PLATE_BOX), Scripted(good("川AL0Q87", 0.78), good("川AL0Q81", 0.75)), refiner=closer
+    )
     [result] = kept.read_frame(image)
     assert result.read.text == "川AL0Q87" and result.detection == PLATE_BOX
 

@@ -120,6 +120,31 @@ def dominant_plate_color(crop_bgr: np.ndarray) -> PlateColor:
     return color if best >= 0.25 * hsv.shape[0] * hsv.shape[1] else PlateColor.UNKNOWN
 
 
+def plate_corners_in_crop(crop_bgr: np.ndarray, color: PlateColor) -> np.ndarray | None:
+    """The corners (tl, tr, br, bl) of the `color` plate inside a crop that is mostly plate: the
+    largest blob of that background colour as a rotated rectangle, or None when there is no such
+    blob covering 30 % of the crop. How a tilted crop handed to `--ocr-only` is levelled."""
+    bounds = dict(zip((r.color for r in _RANGES), _BOUNDS, strict=True)).get(color)
+    if bounds is None or crop_bgr.ndim != 3 or min(crop_bgr.shape[:2]) < 8:
+        return None
+    mask = cv2.inRange(cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2HSV), *bounds)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, _CROP_CLOSE)  # the characters' holes
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    blob = max(contours, key=cv2.contourArea)
+    if cv2.contourArea(blob) < 0.3 * crop_bgr.shape[0] * crop_bgr.shape[1]:
+        return None
+    (cx, cy), (rw, rh), angle = cv2.minAreaRect(blob)
+    if rw < rh:  # the long side along the plate
+        rw, rh, angle = rh, rw, angle - 90.0
+    angle = (angle + 90.0) % 180.0 - 90.0
+    return order_corners(cv2.boxPoints(((cx, cy), (rw, rh), angle)))
+
+
+_CROP_CLOSE = cv2.getStructuringElement(cv2.MORPH_RECT, (7, 5))
+
+
 class ColorPlateDetector:
     """HSV-mask plate detector with an edge-based fallback; reuses its work buffers between frames.
 
