@@ -3,8 +3,8 @@
 Matching order: the exact normalised plate; a plate alias staff confirmed earlier (a known misread);
 then a plate one confusable character away (0/O/D/Q, 1/I/T, 8/B, 2/Z, 5/S, M/H) or the same plate
 under another province, marked *probable* with the other candidates, so the front desk checks the
-plate before greeting anyone by name. A wrong
-match is corrected on the arrival (`server.corrections`), which records an alias and an audit row.
+plate before greeting anyone by name. A wrong match is corrected on the arrival
+(`server.corrections`), which records an alias and an audit row.
 """
 
 from __future__ import annotations

@@ -120,11 +120,27 @@ def dominant_plate_color(crop_bgr: np.ndarray) -> PlateColor:
     return color if best >= 0.25 * hsv.shape[0] * hsv.shape[1] else PlateColor.UNKNOWN
 
 
+_RotatedRect = tuple[tuple[float, float], tuple[float, float], float]
+
+
+def _long_side_first(contour: np.ndarray) -> _RotatedRect:
+    """The contour's rotated rectangle with its long side first (measured along the plate) and the
+    angle of that side in [-90, 90) degrees."""
+    (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
+    if rw < rh:
+        rw, rh, angle = rh, rw, angle - 90.0
+    return (cx, cy), (rw, rh), (angle + 90.0) % 180.0 - 90.0
+
+
+_BOUNDS_BY_COLOR = dict(zip((r.color for r in _RANGES), _BOUNDS, strict=True))
+_CROP_CLOSE = cv2.getStructuringElement(cv2.MORPH_RECT, (7, 5))
+
+
 def plate_corners_in_crop(crop_bgr: np.ndarray, color: PlateColor) -> np.ndarray | None:
     """The corners (tl, tr, br, bl) of the `color` plate inside a crop that is mostly plate: the
     largest blob of that background colour as a rotated rectangle, or None when there is no such
     blob covering 30 % of the crop. How a tilted crop handed to `--ocr-only` is levelled."""
-    bounds = dict(zip((r.color for r in _RANGES), _BOUNDS, strict=True)).get(color)
+    bounds = _BOUNDS_BY_COLOR.get(color)
     if bounds is None or crop_bgr.ndim != 3 or min(crop_bgr.shape[:2]) < 8:
         return None
     mask = cv2.inRange(cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2HSV), *bounds)
@@ -135,14 +151,7 @@ def plate_corners_in_crop(crop_bgr: np.ndarray, color: PlateColor) -> np.ndarray
     blob = max(contours, key=cv2.contourArea)
     if cv2.contourArea(blob) < 0.3 * crop_bgr.shape[0] * crop_bgr.shape[1]:
         return None
-    (cx, cy), (rw, rh), angle = cv2.minAreaRect(blob)
-    if rw < rh:  # the long side along the plate
-        rw, rh, angle = rh, rw, angle - 90.0
-    angle = (angle + 90.0) % 180.0 - 90.0
-    return order_corners(cv2.boxPoints(((cx, cy), (rw, rh), angle)))
-
-
-_CROP_CLOSE = cv2.getStructuringElement(cv2.MORPH_RECT, (7, 5))
+    return order_corners(cv2.boxPoints(_long_side_first(blob)))
 
 
 class ColorPlateDetector:
@@ -263,20 +272,16 @@ class ColorPlateDetector:
             out.append(Detection(det.box, det.corners, color, det.score * 0.8))
         return out
 
-    def _plate_rect(
-        self, contour: np.ndarray
-    ) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+    def _plate_rect(self, contour: np.ndarray) -> _RotatedRect | None:
         """The contour's rotated rectangle with the long side first, if it is big and level enough."""
         _, _, w, h = cv2.boundingRect(contour)
         if w < MIN_PLATE_WIDTH * self._scale or h < 4 or w < h:
             return None
-        (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
-        if rw < rh:  # make rw the long side, measured along the plate
-            rw, rh, angle = rh, rw, angle - 90.0
-        angle = (angle + 90.0) % 180.0 - 90.0
+        rect = _long_side_first(contour)
+        _, (_, rh), angle = rect
         if rh <= 0 or abs(angle) > 25.0:
             return None
-        return (cx, cy), (rw, rh), angle
+        return rect
 
     def _verify(
         self,
