@@ -31,8 +31,10 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -42,6 +44,9 @@ from dealergate.plates import PROVINCES, PlateType
 from dealergate.synth.glyph_swap import GlyphBank, swap_glyphs
 from dealergate.synth.plate_render import degrade, random_plate_text, render_plate
 from dealergate.synth.province_swap import swap_province
+
+if TYPE_CHECKING:
+    from fast_plate_ocr import LicensePlateRecognizer
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models"
@@ -134,6 +139,79 @@ def write_synthetic(out_dir: Path, n: int, seed: int, workers: int) -> list[tupl
         rows = [row for rows in pool.map(_write_chunk, chunks) for row in rows]
     with stamp.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows(rows)
+    return rows
+
+
+HARD_BELOW = 0.8
+"""A mined synthetic crop is hard when the miner misreads it or is less sure than this of one of its
+characters (the edge refines reads under 0.8 and trusts reads from 0.7)."""
+HARD_SEED_OFFSET = 3000
+"""Mined pools are drawn with `--seed` + this: apart from the training (1234/1235) and test (777) draws."""
+
+_miners: dict[Path, LicensePlateRecognizer] = {}
+
+
+def _miner(model: Path) -> LicensePlateRecognizer:
+    """One single-threaded onnxruntime reader per worker process (workers run side by side)."""
+    if model not in _miners:
+        import onnxruntime as ort
+        from fast_plate_ocr import LicensePlateRecognizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        _miners[model] = LicensePlateRecognizer(
+            onnx_model_path=model, plate_config_path=PLATE_CONFIG, device="cpu", sess_options=options
+        )
+    return _miners[model]
+
+
+def is_hard(read: str, char_probs: np.ndarray, text: str) -> bool:
+    """Whether a crop labelled `text`, read as `read` with these per-slot probabilities, is worth a
+    fine-tune's time: misread (however surely), or read with a character under `HARD_BELOW`."""
+    return read != text or float(np.min(char_probs[: len(text)])) < HARD_BELOW
+
+
+def _mine_chunk(args: tuple[Path, Path, int, int, int]) -> list[tuple[str, str, str]]:
+    out_dir, model, seed, start, stop = args
+    samples = [synth_sample(seed, i) for i in range(start, stop)]
+    preds = _miner(model).run(
+        [cv2.cvtColor(img, cv2.COLOR_BGR2RGB) for img, _text, _type in samples], return_confidence=True
+    )
+    rows = []
+    for i, (img, text, plate_type), pred in zip(range(start, stop), samples, preds, strict=True):
+        if is_hard(pred.plate, pred.char_probs, text):
+            name = f"{i:07d}.jpg"
+            cv2.imwrite(str(out_dir / name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            rows.append((f"{out_dir.name}/{name}", text, plate_type.value))
+    return rows
+
+
+def write_hard_synthetic(pool: int, seed: int, model: Path, workers: int) -> list[tuple[str, str, str]]:
+    """The synthetic crops, out of a fresh pool of `pool`, that `model` misreads or reads unsurely
+    (`HARD_BELOW`): a fine-tune spends its epochs on what the model does not know yet (mostly
+    provinces and look-alikes on small, blurred plates) instead of the ~90 % it already reads surely.
+    Cached like `write_synthetic`, keyed also by the miner's bytes."""
+    out_dir = DATA / "synth_hard"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    miner = hashlib.sha256(model.read_bytes()).hexdigest()[:12]
+    stamp = out_dir / f".done-{seed}-{pool}-{generator_digest()}-{miner}.csv"
+    if stamp.is_file():
+        with stamp.open(encoding="utf-8") as f:
+            return [tuple(row) for row in csv.reader(f)]  # type: ignore[misc]
+    for old in out_dir.glob("*"):
+        old.unlink()
+    step = 500
+    chunks = [(out_dir, model, seed, s, min(s + step, pool)) for s in range(0, pool, step)]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool_exec:
+            rows = [row for rows in pool_exec.map(_mine_chunk, chunks) for row in rows]
+    else:
+        rows = [row for chunk in chunks for row in _mine_chunk(chunk)]
+    with stamp.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    by_type = Counter(region for _rel, _text, region in rows)
+    print(f"hard examples: {len(rows)} of {pool} ({len(rows) / pool:.1%}) by type {dict(by_type)}", flush=True)
     return rows
 
 
@@ -263,11 +341,15 @@ def cmd_generate(a: argparse.Namespace) -> None:
     crops = read_crops(real_train) if a.province_swaps or a.glyph_swaps else []
     swaps = write_province_swaps(real_train, crops, a.province_swaps, a.seed) if a.province_swaps else []
     glyphs = write_glyph_swaps(real_train, crops, a.glyph_swaps, a.seed) if a.glyph_swaps else []
-    write_csv(DATA / "train.csv", train + real_train * a.real_oversample + swaps + glyphs)
+    hard = (
+        write_hard_synthetic(a.hard_pool, a.seed + HARD_SEED_OFFSET, a.hard_model, a.workers) if a.hard_pool else []
+    )
+    write_csv(DATA / "train.csv", train + real_train * a.real_oversample + swaps + glyphs + hard * a.hard_repeat)
     write_csv(DATA / "val.csv", val + real_val)
     print(
         f"generated {len(train)} train + {len(val)} val synthetic, "
-        f"{len(real_train)} real x{a.real_oversample}, {len(swaps)} province swaps, {len(glyphs)} glyph swaps "
+        f"{len(real_train)} real x{a.real_oversample}, {len(swaps)} province swaps, {len(glyphs)} glyph swaps, "
+        f"{len(hard)} hard x{a.hard_repeat} "
         f"in {time.perf_counter() - t0:.0f} s",
         flush=True,
     )
@@ -372,6 +454,11 @@ def main(argv: list[str] | None = None) -> None:
         "--glyph-swaps", type=int, default=8, help="glyph-swapped copies per real crop that cuts cleanly"
     )
     gen.add_argument("--seed", type=int, default=1234)
+    gen.add_argument(
+        "--hard-pool", type=int, default=0, help="mine hard synthetic crops out of a pool this large (0: off)"
+    )
+    gen.add_argument("--hard-repeat", type=int, default=2, help="copies of each hard crop in the training set")
+    gen.add_argument("--hard-model", type=Path, default=ONNX_OUT, help="the ONNX model that mines (the shipped one)")
     gen.add_argument("--workers", type=int, default=2)
     tr = argparse.ArgumentParser(add_help=False)
     tr.add_argument("--epochs", type=int, default=14)
