@@ -65,12 +65,11 @@ def check_targets(summaries: dict[str, dict[str, float]]) -> list[dict[str, obje
     """One record per target whose set was evaluated: set, metric, measured value, target, met."""
     checks: list[dict[str, object]] = []
     for name, summary in summaries.items():
-        for metric, (op, target) in TARGETS.get(name.split()[0], {}).items():
+        key = name.split()[0]
+        for metric, (op, target) in TARGETS.get(key, {}).items():
             value = summary.get(metric)
             met = value is not None and (value >= target if op == ">=" else value <= target)
-            checks.append(
-                {"set": name.split()[0], "metric": metric, "value": value, "target": f"{op} {target:g}", "met": met}
-            )
+            checks.append({"set": key, "metric": metric, "value": value, "target": f"{op} {target:g}", "met": met})
     return checks
 
 

@@ -32,6 +32,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -123,23 +124,39 @@ def generator_digest() -> str:
     return hashlib.sha256(renderer_digest().encode() + mix).hexdigest()[:12]
 
 
-def write_synthetic(out_dir: Path, n: int, seed: int, workers: int) -> list[tuple[str, str, str]]:
-    """The synthetic set; a set already written with the same seed, size and generator code is reused
-    (it is the same data: every sample is seeded by (seed, index))."""
+Row = tuple[str, str, str]
+"""(image path relative to the data folder, plate text, plate type): one training CSV row."""
+
+
+def _written_in_chunks(
+    out_dir: Path, key: str, write_chunk: Callable[[tuple], list[Row]], n: int, args: tuple, workers: int
+) -> list[Row]:
+    """The rows of a generated set, made by `write_chunk((out_dir, *args, start, stop))` over chunks of
+    `range(n)` on `workers` processes, or read back from the stamp named by `key` when a set with the
+    same key was written before (every sample is seeded by its index: the same key is the same data).
+    A set with another key replaces the folder's contents, old stamp and images."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = out_dir / f".done-{seed}-{n}-{generator_digest()}.csv"
+    stamp = out_dir / f".done-{key}.csv"
     if stamp.is_file():
         with stamp.open(encoding="utf-8") as f:
             return [tuple(row) for row in csv.reader(f)]  # type: ignore[misc]
-    for old in out_dir.glob(".done-*"):  # the images are about to be overwritten
+    for old in out_dir.iterdir():
         old.unlink()
     step = 500
-    chunks = [(out_dir, seed, s, min(s + step, n)) for s in range(0, n, step)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        rows = [row for rows in pool.map(_write_chunk, chunks) for row in rows]
+    chunks = [(out_dir, *args, s, min(s + step, n)) for s in range(0, n, step)]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            rows = [row for rows in pool.map(write_chunk, chunks) for row in rows]
+    else:
+        rows = [row for chunk in chunks for row in write_chunk(chunk)]
     with stamp.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows(rows)
     return rows
+
+
+def write_synthetic(out_dir: Path, n: int, seed: int, workers: int) -> list[Row]:
+    """The synthetic set; a set already written with the same seed, size and generator code is reused."""
+    return _written_in_chunks(out_dir, f"{seed}-{n}-{generator_digest()}", _write_chunk, n, (seed,), workers)
 
 
 HARD_BELOW = 0.8
@@ -172,7 +189,7 @@ def is_hard(read: str, char_probs: np.ndarray, text: str) -> bool:
     return read != text or float(np.min(char_probs[: len(text)])) < HARD_BELOW
 
 
-def _mine_chunk(args: tuple[Path, Path, int, int, int]) -> list[tuple[str, str, str]]:
+def _mine_chunk(args: tuple[Path, Path, int, int, int]) -> list[Row]:
     out_dir, model, seed, start, stop = args
     samples = [synth_sample(seed, i) for i in range(start, stop)]
     preds = _miner(model).run(
@@ -187,29 +204,14 @@ def _mine_chunk(args: tuple[Path, Path, int, int, int]) -> list[tuple[str, str, 
     return rows
 
 
-def write_hard_synthetic(pool: int, seed: int, model: Path, workers: int) -> list[tuple[str, str, str]]:
+def write_hard_synthetic(pool: int, seed: int, model: Path, workers: int) -> list[Row]:
     """The synthetic crops, out of a fresh pool of `pool`, that `model` misreads or reads unsurely
     (`HARD_BELOW`): a fine-tune spends its epochs on what the model does not know yet (mostly
     provinces and look-alikes on small, blurred plates) instead of the ~90 % it already reads surely.
     Cached like `write_synthetic`, keyed also by the miner's bytes."""
-    out_dir = DATA / "synth_hard"
-    out_dir.mkdir(parents=True, exist_ok=True)
     miner = hashlib.sha256(model.read_bytes()).hexdigest()[:12]
-    stamp = out_dir / f".done-{seed}-{pool}-{generator_digest()}-{miner}.csv"
-    if stamp.is_file():
-        with stamp.open(encoding="utf-8") as f:
-            return [tuple(row) for row in csv.reader(f)]  # type: ignore[misc]
-    for old in out_dir.glob("*"):
-        old.unlink()
-    step = 500
-    chunks = [(out_dir, model, seed, s, min(s + step, pool)) for s in range(0, pool, step)]
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool_exec:
-            rows = [row for rows in pool_exec.map(_mine_chunk, chunks) for row in rows]
-    else:
-        rows = [row for chunk in chunks for row in _mine_chunk(chunk)]
-    with stamp.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows(rows)
+    key = f"{seed}-{pool}-{generator_digest()}-{miner}"
+    rows = _written_in_chunks(DATA / "synth_hard", key, _mine_chunk, pool, (model, seed), workers)
     by_type = Counter(region for _rel, _text, region in rows)
     print(f"hard examples: {len(rows)} of {pool} ({len(rows) / pool:.1%}) by type {dict(by_type)}", flush=True)
     return rows
