@@ -91,3 +91,28 @@ def test_refine_of_a_small_far_plate_and_of_a_place_without_one(detector: Retina
     assert abs(refined.box[0] - 183) <= 4 and abs(refined.box[2] - 243) <= 4
     assert detector.refine(img, Detection((60, 60, 240, 117), None, PlateColor.BLUE, 0.5)) is None  # bare wall
     assert detector.refine(img, Detection((5, 5, 9, 7), None, PlateColor.BLUE, 0.5)) is None  # too small to look at
+
+
+def test_refine_of_a_candidate_that_holds_only_part_of_the_plate(detector: RetinaPlateDetector) -> None:
+    """The colour detector may box only the characters right of the province (easypr_dev's 湘A7GB86):
+    the window around that box cuts the plate off, so the refiner looks again around what it found
+    and returns the whole plate."""
+    img, (x1, y1, x2, y2) = scene()
+    part = Detection((x1 + 70, y1 + 12, x2 - 8, y2 - 14), None, PlateColor.WHITE, 0.9)
+    refined = detector.refine(img, part)
+    assert refined is not None
+    bx1, by1, bx2, by2 = refined.box
+    assert abs(bx1 - x1) <= 6 and abs(by1 - y1) <= 5 and abs(bx2 - x2) <= 6 and abs(by2 - y2) <= 5
+
+
+def test_same_plate_and_cut_by_window() -> None:
+    from edge.detect.retina import _cut_by, _same_plate
+
+    candidate = (100, 100, 160, 120)
+    assert _same_plate((105, 102, 150, 118), candidate)  # a tighter box inside a loose one
+    assert _same_plate((60, 95, 165, 125), candidate)  # the whole plate around a part of it
+    assert not _same_plate((150, 95, 260, 125), candidate)  # a neighbour that only touches it
+    window, shape = (50, 80, 210, 140), (480, 640, 3)
+    assert not _cut_by((60, 95, 165, 125), window, shape)
+    assert _cut_by((50, 95, 165, 125), window, shape)  # reaches the window's left edge
+    assert not _cut_by((0, 95, 165, 125), (0, 80, 210, 140), shape)  # that edge is the frame's

