@@ -60,9 +60,14 @@ class GrammarDecoder:
         self.masks = masks
         # the region-head outputs of each template's layouts, to weight it by the model's layout belief
         self._regions: list[list[tuple[PlateType, int]]] | None = None
+        self._region_sum: np.ndarray | None = None
         if regions:
             index = {name: i for i, name in enumerate(regions)}
             self._regions = [[(t, index[t.value]) for t in types if t.value in index] for types in self.layouts]
+            # (regions, templates) 0/1: region_probs @ this = each template's summed layout belief
+            self._region_sum = np.zeros((len(regions), len(self.layouts)), np.float32)
+            for k, pairs in enumerate(self._regions):
+                self._region_sum[[i for _, i in pairs], k] = 1.0
 
     def decode(self, probs: np.ndarray, region_probs: np.ndarray | None = None) -> list[Decoded]:
         """`probs` (N, slots, vocab) softmax outputs; `region_probs` (N, regions) when the model has them."""
@@ -72,13 +77,10 @@ class GrammarDecoder:
         # allowed probability underflowed to 0
         masked = np.where(self.masks[None], probs[:, None], -1.0)  # (N, T, slots, vocab)
         best = masked.argmax(axis=3)  # (N, T, slots)
-        best_p = np.maximum(np.take_along_axis(masked, best[..., None], axis=3)[..., 0], 0.0)
+        best_p = np.maximum(masked.max(axis=3), 0.0)
         score = np.log(np.maximum(best_p, _FLOOR)).sum(axis=2)  # (N, T)
-        if region_probs is not None and self._regions is not None:
-            prior = np.stack(
-                [region_probs[:, [i for _, i in pairs]].sum(axis=1) if pairs else np.full(n, _FLOOR) for pairs in self._regions],
-                axis=1,
-            )
+        if region_probs is not None and self._region_sum is not None:
+            prior = np.asarray(region_probs, dtype=np.float32) @ self._region_sum  # (N, T); 0 where none
             score = score + np.log(np.maximum(prior, _FLOOR))
         chosen = score.argmax(axis=1)
         raw = probs.argmax(axis=2)
