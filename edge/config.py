@@ -181,6 +181,11 @@ class EdgeSettings(BaseSettings):
         default=Path("models/ocr/plate_config.yaml"),
         description="fast-plate-ocr plate config of that model; relative to the repository root.",
     )
+    province_model: Path | None = Field(
+        default=Path("models/ocr/province.onnx"),
+        description="ONNX province classifier (`edge.province`) whose reading of the plate's first character "
+        "is fused with the OCR's; relative to the repository root. Empty turns it off (the OCR alone).",
+    )
     ocr_threads: int = Field(
         default=2,
         ge=1,
@@ -323,6 +328,11 @@ class EdgeSettings(BaseSettings):
         "top-level settings, which the cameras share. Empty (default): one camera from the top level.",
     )
 
+    @field_validator("province_model", mode="before")
+    @classmethod
+    def _empty_is_off(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
     @field_validator("motion_roi")
     @classmethod
     def _roi_inside_frame(cls, v: tuple[float, float, float, float] | None) -> tuple[float, float, float, float] | None:
@@ -411,6 +421,10 @@ class EdgeSettings(BaseSettings):
     @property
     def ocr_config_path(self) -> Path:
         return resolve_path(self.ocr_config)
+
+    @property
+    def province_model_path(self) -> Path | None:
+        return resolve_path(self.province_model) if self.province_model else None
 
     @property
     def snapshot_root(self) -> Path:

@@ -112,7 +112,10 @@ class PlateReader:
         `still_second_look_px` (a small plate in a large photo); never on a stream, where most
         frames hold no plate."""
         recognizer = FastPlateRecognizer(
-            settings.ocr_model_path, settings.ocr_config_path, threads=settings.ocr_threads
+            settings.ocr_model_path,
+            settings.ocr_config_path,
+            threads=settings.ocr_threads,
+            province_model_path=settings.province_model_path,
         )
         fallback = make_detector(settings.fallback_detector) if settings.fallback_detector else None
         refiner = None

@@ -14,9 +14,11 @@ from typing import Literal, Protocol, runtime_checkable
 import cv2
 import numpy as np
 from fast_plate_ocr.core.process import resize_image
+from fast_plate_ocr.inference.config import PlateConfig
 
 from dealergate.plate_crops import maybe_double_row, stitch_rows
 from edge.decode import GrammarDecoder
+from edge.province import ProvinceClassifier
 from edge.types import Detection, PlateRead
 
 
@@ -54,8 +56,29 @@ def rectify(image: np.ndarray, detection: Detection, margin: float = 0.06) -> np
     return cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def ocr_input(crop_bgr: np.ndarray, cfg: PlateConfig) -> np.ndarray:
+    """The OCR model's input for one BGR crop: its colour mode (RGB or grey) at its input size —
+    the one preprocessing shared by the edge and the province classifier's training."""
+    gray = cfg.image_color_mode == "grayscale"
+    if crop_bgr.ndim == 2:
+        image = crop_bgr if gray else cv2.cvtColor(crop_bgr, cv2.COLOR_GRAY2RGB)
+    else:
+        image = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY if gray else cv2.COLOR_BGR2RGB)
+    return resize_image(
+        image,
+        cfg.img_height,
+        cfg.img_width,
+        image_color_mode=cfg.image_color_mode,
+        keep_aspect_ratio=cfg.keep_aspect_ratio,
+        interpolation_method=cfg.interpolation,
+        padding_color=cfg.padding_color,
+    )
+
+
 class FastPlateRecognizer:
-    """fast-plate-ocr ONNX model: one forward pass per batch of crops, CPU by default."""
+    """fast-plate-ocr ONNX model: one forward pass per batch of crops, CPU by default; with a
+    `province_model_path`, the province classifier's reading of the first character is fused in
+    (`edge.province`) before the grammar decoding."""
 
     def __init__(
         self,
@@ -63,6 +86,7 @@ class FastPlateRecognizer:
         plate_config_path: Path | str,
         device: Literal["cpu", "cuda", "auto"] = "cpu",
         threads: int = 2,
+        province_model_path: Path | str | None = None,
     ) -> None:
         model, config = Path(onnx_model_path), Path(plate_config_path)
         for path in (model, config):
@@ -84,7 +108,6 @@ class FastPlateRecognizer:
         )
         cfg = self._ocr.config
         self._cfg = cfg
-        self._gray = cfg.image_color_mode == "grayscale"
         self._session = self._ocr.model
         self._outputs = [self._ocr.plate_output_name]
         regions = None
@@ -92,23 +115,12 @@ class FastPlateRecognizer:
             self._outputs.append(self._ocr.region_output_name)
             regions = list(cfg.plate_regions or [])
         self._decoder = GrammarDecoder(cfg.alphabet, cfg.pad_char, cfg.max_plate_slots, regions)
+        self._province = (
+            ProvinceClassifier(province_model_path, cfg.alphabet, threads) if province_model_path else None
+        )
 
     def _prepare(self, crop_bgr: np.ndarray) -> np.ndarray:
-        """The model's input for one crop: its colour mode (RGB or grey) at its input size."""
-        if crop_bgr.ndim == 2:
-            image = crop_bgr if self._gray else cv2.cvtColor(crop_bgr, cv2.COLOR_GRAY2RGB)
-        else:
-            image = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY if self._gray else cv2.COLOR_BGR2RGB)
-        cfg = self._cfg
-        return resize_image(
-            image,
-            cfg.img_height,
-            cfg.img_width,
-            image_color_mode=cfg.image_color_mode,
-            keep_aspect_ratio=cfg.keep_aspect_ratio,
-            interpolation_method=cfg.interpolation,
-            padding_color=cfg.padding_color,
-        )
+        return ocr_input(crop_bgr, self._cfg)
 
     def read(self, crop_bgr: np.ndarray) -> PlateRead:
         return self.read_batch([crop_bgr])[0]
@@ -127,8 +139,11 @@ class FastPlateRecognizer:
             if maybe_double_row(crop):
                 inputs.append(self._prepare(stitch_rows(crop)))
                 owner.append(i)
-        outputs = self._session.run(self._outputs, {"input": np.stack(inputs)})
+        batch = np.stack(inputs)
+        outputs = self._session.run(self._outputs, {"input": batch})
         probs = outputs[0].reshape(len(inputs), self._cfg.max_plate_slots, len(self._cfg.alphabet))
+        if self._province is not None:
+            probs = self._province.fuse(probs, batch)
         regions = outputs[1] if len(outputs) > 1 else None
         best: list[PlateRead | None] = [None] * len(crops)
         for i, d in zip(owner, self._decoder.decode(probs, regions), strict=True):

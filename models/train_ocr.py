@@ -32,7 +32,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -227,21 +227,21 @@ def read_crops(rows: list[tuple[str, str, str]]) -> list[np.ndarray | None]:
     return [cv2.imread(str(DATA / rel)) for rel, _text, _region in rows]
 
 
-def write_province_swaps(
+def province_swaps(
     rows: list[tuple[str, str, str]], crops: list[np.ndarray | None], per_crop: int, seed: int
-) -> list[tuple[str, str, str]]:
-    """`per_crop` copies of each real single-row crop with its province replaced by a random one of
-    the 31 (`dealergate.synth.province_swap`): real-looking plates of every province, so that the
-    model stops reading every photographed plate as one of the four provinces the real sets hold.
+) -> Iterator[tuple[int, int, np.ndarray, str, str]]:
+    """(crop index, copy index, image, text, plate type) for up to `per_crop` copies of each real
+    single-row crop with its province replaced by a random one of the 31
+    (`dealergate.synth.province_swap`): real-looking plates of every province, so that a model stops
+    reading every photographed plate as one of the four provinces the real sets hold.
     The new province is drawn, `REAL_PROVINCE_SHARE` of the time, with a real glyph of it from
     another crop (20 provinces have one): the plate font's own shape, where a rendered font taught
     the model that only 苏 皖 沪 浙 look like a photographed plate. Crops whose first character is not
     found cleanly are skipped."""
-    out_dir = DATA / "real_swap"
-    out_dir.mkdir(parents=True, exist_ok=True)
     bank = GlyphBank()
     banked = sum(bank.add_province(crop, row[1]) for crop, row in zip(crops, rows, strict=True) if crop is not None)
-    out: list[tuple[str, str, str]] = []
+    kinds = "".join(p for p in PROVINCES if bank.glyphs.get(p))
+    print(f"province swaps: {banked} real province glyphs of {len(kinds)} provinces ({kinds})", flush=True)
     for i, (crop, (_rel, text, region)) in enumerate(zip(crops, rows, strict=True)):
         if crop is None or len(text) != 7 or text[0] not in PROVINCES:
             continue
@@ -253,11 +253,20 @@ def write_province_swaps(
             if swapped is None:
                 break  # the first character was not found: no copy of this crop can be made
             image, province = swapped
-            name = f"{i:05d}_{k}.jpg"
-            cv2.imwrite(str(out_dir / name), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
-            out.append((f"{out_dir.name}/{name}", province + text[1:], region))
-    kinds = "".join(p for p in PROVINCES if bank.glyphs.get(p))
-    print(f"province swaps: {banked} real province glyphs of {len(kinds)} provinces ({kinds})", flush=True)
+            yield i, k, image, province + text[1:], region
+
+
+def write_province_swaps(
+    rows: list[tuple[str, str, str]], crops: list[np.ndarray | None], per_crop: int, seed: int
+) -> list[tuple[str, str, str]]:
+    """The `province_swaps` of the real training crops, written as JPEGs for the OCR's trainer."""
+    out_dir = DATA / "real_swap"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out: list[tuple[str, str, str]] = []
+    for i, k, image, text, region in province_swaps(rows, crops, per_crop, seed):
+        name = f"{i:05d}_{k}.jpg"
+        cv2.imwrite(str(out_dir / name), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        out.append((f"{out_dir.name}/{name}", text, region))
     return out
 
 
