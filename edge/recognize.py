@@ -115,9 +115,7 @@ class FastPlateRecognizer:
             self._outputs.append(self._ocr.region_output_name)
             regions = list(cfg.plate_regions or [])
         self._decoder = GrammarDecoder(cfg.alphabet, cfg.pad_char, cfg.max_plate_slots, regions)
-        self._province = (
-            ProvinceClassifier(province_model_path, cfg.alphabet, threads) if province_model_path else None
-        )
+        self._province = ProvinceClassifier(province_model_path, cfg.alphabet) if province_model_path else None
 
     def _prepare(self, crop_bgr: np.ndarray) -> np.ndarray:
         return ocr_input(crop_bgr, self._cfg)

@@ -3,12 +3,13 @@
 #   make train-ocr    — 训练车牌识别模型 / generate data, train from scratch (~2.5 h on 2 cores), export ONNX
 #   make export-ocr   — 导出 ONNX / re-export the best checkpoint of the latest run
 #   make eval-ocr     — 评测 / score models/ocr/dealergate_ocr.onnx (synthetic per type + real crops)
-#   make train-province — 省份分类器 / draw its data, train (~45 min on 2 cores), export models/ocr/province.onnx
+#   make train-province — 省份分类器 / draw its data, train two rounds (~60 min on 2 cores), export models/ocr/province.onnx
 
 TRAIN_VENV  := .venv-train
 TRAIN_BIN   := $(TRAIN_VENV)/bin
 TRAIN_STAMP := $(TRAIN_VENV)/.installed
 PROVINCE_ARGS ?= --n-train 120000 --n-val 3000 --swaps 12 --real-oversample 3 --epochs 12 --lr 2e-3
+PROVINCE_ROUND2_ARGS ?= --n-train 120000 --n-val 3000 --swaps 12 --real-oversample 3 --epochs 8 --lr 1e-3 --seed 33 --weights latest
 TRAIN_ARGS  ?= --n-train 30000 --n-val 1200 --real-oversample 6 --province-swaps 5 --glyph-swaps 8 --epochs 27 --batch-size 64 --lr 1.5e-3
 
 .PHONY: train-env train-ocr export-ocr eval-ocr train-province
@@ -32,3 +33,4 @@ eval-ocr: env
 
 train-province: $(TRAIN_STAMP)
 	KERAS_BACKEND=tensorflow $(TRAIN_BIN)/python models/train_province.py all $(PROVINCE_ARGS)
+	KERAS_BACKEND=tensorflow $(TRAIN_BIN)/python models/train_province.py all $(PROVINCE_ROUND2_ARGS)

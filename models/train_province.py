@@ -199,7 +199,7 @@ def cmd_train(a: argparse.Namespace) -> None:
         xv, yv, n_real = z["x"], z["y"], int(z["n_real"])
     run = RUNS / time.strftime("%Y-%m-%d_%H-%M-%S")
     run.mkdir(parents=True, exist_ok=True)
-    model = build_model(len(PROVINCE_CLASSES)) if not a.weights else keras.models.load_model(a.weights)
+    model = build_model(len(PROVINCE_CLASSES)) if not a.weights else keras.models.load_model(_weights(a))
     steps = a.epochs * int(np.ceil(len(y) / a.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, steps, alpha=0.01, warmup_target=a.lr, warmup_steps=max(1, steps // 20)
@@ -240,12 +240,18 @@ def latest_checkpoint() -> Path:
     return runs[-1] / "best.keras"
 
 
+def _weights(a: argparse.Namespace) -> Path:
+    """`--weights`: a checkpoint path, or `latest` for the newest run's best (resolved when used, so
+    `all --weights latest` trains on from the last run and exports the run it made)."""
+    return latest_checkpoint() if a.weights == "latest" else Path(a.weights)
+
+
 def cmd_export(a: argparse.Namespace) -> None:
     import keras
     import tensorflow as tf
     import tf2onnx
 
-    weights = Path(a.weights) if a.weights else latest_checkpoint()
+    weights = _weights(a) if a.weights else latest_checkpoint()
     model = keras.models.load_model(weights)
 
     @tf.function(input_signature=[tf.TensorSpec((None, 48, WINDOW_WIDTH, 3), tf.uint8, name="input")])
@@ -274,7 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     train.add_argument("--epochs", type=int, default=12)
     train.add_argument("--batch-size", type=int, default=128)
     train.add_argument("--lr", type=float, default=2e-3)
-    train.add_argument("--weights", help="a .keras checkpoint to start from (train) or to export (export)")
+    train.add_argument("--weights", help="a .keras checkpoint to start from (train) or to export (export); `latest`: the newest run's")
     export = argparse.ArgumentParser(add_help=False)
     export.add_argument("--out", default=str(ONNX_OUT))
     for name, parents in (

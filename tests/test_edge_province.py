@@ -20,9 +20,13 @@ VOCAB = ALPHABET + PAD_CHAR
 INDEX = np.array([VOCAB.index(c) for c in PROVINCE_CLASSES])
 
 
-def _slot0(ocr: dict[str, float], slots: int = 3) -> np.ndarray:
-    """(1, slots, vocab) probabilities whose slot 0 holds `ocr` and the rest spread evenly."""
+def _slot0(ocr: dict[str, float], slots: int = 3, rest: float | None = None) -> np.ndarray:
+    """(1, slots, vocab) probabilities whose slot 0 holds `ocr` and the other slots spread evenly,
+    or (`rest`) give the letter A that probability."""
     probs = np.full((1, slots, len(VOCAB)), 1.0 / len(VOCAB), np.float32)
+    if rest is not None:
+        probs[0, 1:] = (1.0 - rest) / (len(VOCAB) - 1)
+        probs[0, 1:, VOCAB.index("A")] = rest
     probs[0, 0] = 0.0
     for ch, p in ocr.items():
         probs[0, 0, VOCAB.index(ch)] = p
@@ -41,18 +45,21 @@ def test_the_classifier_overrules_an_unsure_ocr_and_keeps_the_rest() -> None:
     fused = fuse_first_slot(probs, _classes({"新": 0.95, "浙": 0.05}), INDEX, 0.5)
     p = fused[0, 0]
     assert p[VOCAB.index("新")] > p[VOCAB.index("浙")]
-    # the symbols that are not a class keep their probability, the classes share the OCR's mass
+    # the winner gets the OCR's own best probability; the symbols that are not a class keep theirs
+    assert p[INDEX].max() == pytest.approx(0.55)
     assert p[VOCAB.index("A")] == pytest.approx(0.10)
-    assert p[INDEX].sum() == pytest.approx(0.90, rel=1e-5)
     np.testing.assert_array_equal(fused[0, 1:], probs[0, 1:])
     assert probs[0, 0, VOCAB.index("浙")] == pytest.approx(0.55)  # the input is not changed
 
 
-def test_weight_zero_is_the_ocr_alone_and_agreement_makes_surer() -> None:
-    probs = _slot0({"苏": 0.7, "皖": 0.3})
+def test_weight_zero_is_the_ocr_alone_and_fusion_keeps_the_confidence() -> None:
+    probs = _slot0({"苏": 0.45, "皖": 0.35, "A": 0.2})
     np.testing.assert_allclose(fuse_first_slot(probs, _classes({"皖": 1.0}), INDEX, 0.0), probs, atol=1e-6)
-    agreed = fuse_first_slot(probs, _classes({"苏": 0.9, "皖": 0.1}), INDEX, 0.5)
-    assert agreed[0, 0, VOCAB.index("苏")] > 0.7
+    agreed = fuse_first_slot(probs, _classes({"苏": 0.99, "皖": 0.01}), INDEX, 0.5)
+    assert agreed[0, 0, VOCAB.index("苏")] == pytest.approx(0.45)  # agreement: as sure as the OCR, no surer
+    overruled = fuse_first_slot(probs, _classes({"皖": 0.99, "苏": 0.01}), INDEX, 0.5)[0, 0]
+    assert overruled[VOCAB.index("皖")] > overruled[VOCAB.index("苏")]
+    assert overruled[INDEX].max() == pytest.approx(0.45)  # the new winner is exactly as sure as the OCR's best
 
 
 def test_window_is_the_left_of_the_ocr_input() -> None:
@@ -96,18 +103,27 @@ def test_shipped_classifier_reads_rendered_provinces(ocr: FastPlateRecognizer) -
 
 
 def test_only_crops_the_ocr_is_unsure_of_are_fused(ocr: FastPlateRecognizer) -> None:
-    """Two crops of one 新 plate: the OCR's sure first slot is kept as it is, its unsure one
-    (浙 0.5, 新 0.4) is fused with the classifier, which reads 新."""
+    """Three crops of one 新 plate: the OCR's sure first slot is kept as it is; its unsure one
+    (浙 0.5, 新 0.4) is fused with the classifier, which reads 新 — unless another character is
+    unsure too (the crop would not be kept as a read: not worth asking)."""
     assert SETTINGS.province_model_path is not None
     classifier = ProvinceClassifier(SETTINGS.province_model_path, VOCAB)
     crop = render_plate("新A12345", PlateType.BLUE, np.random.default_rng(3), height=96)
-    batch = np.stack([ocr_input(crop, ocr._cfg)] * 2)
-    probs = np.concatenate([_slot0({"浙": 0.97, "新": 0.03}), _slot0({"浙": 0.5, "新": 0.4, "A": 0.1})])
+    batch = np.stack([ocr_input(crop, ocr._cfg)] * 3)
+    unsure_first = {"浙": 0.5, "新": 0.4, "A": 0.1}
+    probs = np.concatenate(
+        [
+            _slot0({"浙": 0.97, "新": 0.03}, rest=0.9),
+            _slot0(unsure_first, rest=0.9),
+            _slot0(unsure_first, rest=0.4),
+        ]
+    )
     fused = classifier.fuse(probs, batch)
     np.testing.assert_array_equal(fused[0], probs[0])
     assert fused[1, 0, VOCAB.index("新")] > fused[1, 0, VOCAB.index("浙")]
     assert fused[1, 0, VOCAB.index("A")] == pytest.approx(0.1)
-    sure = np.stack([probs[0]] * 2)
+    np.testing.assert_array_equal(fused[2], probs[2])
+    sure = probs[[0, 0, 2]]
     assert classifier.fuse(sure, batch) is sure  # nothing to ask: no copy, no inference
 
 
