@@ -2,6 +2,8 @@
 # never in .venv: the gate box runs the exported ONNX with onnxruntime.
 #   make train-ocr    — 训练车牌识别模型 / generate data, train from scratch (~2.5 h on 2 cores), export ONNX
 #   make export-ocr   — 导出 ONNX / re-export the best checkpoint of the latest run
+#   make recover-ocr  — 恢复检查点 / rebuild the Keras checkpoint from the shipped ONNX (models/_work/recovered.keras),
+#                       to train on from it in a fresh checkout: train_ocr.py train --weights models/_work/recovered.keras
 #   make eval-ocr     — 评测 / score models/ocr/dealergate_ocr.onnx (synthetic per type + real crops)
 #   make train-province — 省份分类器 / draw its data, train two rounds (~60 min on 2 cores), export models/ocr/province.onnx
 
@@ -12,7 +14,7 @@ PROVINCE_ARGS ?= --n-train 120000 --n-val 3000 --swaps 12 --real-oversample 3 --
 PROVINCE_ROUND2_ARGS ?= --n-train 120000 --n-val 3000 --swaps 12 --real-oversample 3 --epochs 8 --lr 1e-3 --seed 33 --weights latest
 TRAIN_ARGS  ?= --n-train 30000 --n-val 1200 --real-oversample 6 --province-swaps 5 --glyph-swaps 8 --epochs 27 --batch-size 64 --lr 1.5e-3
 
-.PHONY: train-env train-ocr export-ocr eval-ocr train-province
+.PHONY: train-env train-ocr export-ocr recover-ocr eval-ocr train-province
 
 train-env: $(TRAIN_STAMP)
 
@@ -27,6 +29,9 @@ train-ocr: $(TRAIN_STAMP)
 
 export-ocr: $(TRAIN_STAMP)
 	KERAS_BACKEND=tensorflow $(TRAIN_BIN)/python models/train_ocr.py export
+
+recover-ocr: $(TRAIN_STAMP)
+	KERAS_BACKEND=tensorflow $(TRAIN_BIN)/python models/ocr_recover.py
 
 eval-ocr: env
 	$(BIN)/python models/eval_ocr.py
