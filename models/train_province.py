@@ -144,7 +144,7 @@ def cmd_data(a: argparse.Namespace) -> None:
 
 
 def build_model(classes: int):
-    """A small VGG-style CNN: uint8 (48, WINDOW_WIDTH, 3) in, class probabilities out (~17 M multiply-adds, ~0.2 ms a crop)."""
+    """A small VGG-style CNN: uint8 (48, WINDOW_WIDTH, 3) in, class probabilities out (~17 M multiply-adds, ~0.5 ms for one crop on one thread)."""
     import keras
     from keras import layers
 
