@@ -15,7 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from dealergate.plates import PlateColor, is_valid_plate
+from dealergate.plates import PLATE_COLORS, PlateColor, is_valid_plate
 from edge.config import EdgeSettings
 from edge.detect import Detector, Refiner, make_detector
 from edge.detect.color import box_overlap, dominant_plate_color, plate_corners_in_crop
@@ -209,23 +209,37 @@ class PlateReader:
     ) -> None:
         """Give the unsure candidates (read between `REFINE_MIN_CONFIDENCE` and `REFINE_BELOW`,
         best detector score first, at most `max_refines`) the refiner's corners and read them again;
-        where that read is sure and surer than the first, it replaces it (in place). Reads are always grammatical
-        (the decoder keeps to GA 36), so the confidence alone says how unsure a read is."""
+        where that read is sure and surer than the first, it replaces it (in place); where it reads
+        the same text, the refiner's box replaces the candidate's (the read stays). Reads are always
+        grammatical (the decoder keeps to GA 36), so the confidence alone says how unsure a read is.
+
+        A sure read from a candidate whose colour is not its plate's (`_loose`) gets the refiner's
+        box too, not read again: the candidate was the plate with its surroundings."""
         assert self.refiner is not None
         unsure = [i for i, r in enumerate(reads) if REFINE_MIN_CONFIDENCE <= r.confidence < REFINE_BELOW]
         unsure.sort(key=lambda i: detections[i].score, reverse=True)
-        refined: list[tuple[int, Detection]] = []
+        loose = [i for i, r in enumerate(reads) if r.confidence >= REFINE_BELOW and _loose(detections[i], r)]
+        for i in loose[: self.max_refines]:
+            closer = self.refiner.refine(image, detections[i])
+            if closer is not None and _area(closer.box) < _area(detections[i].box):
+                colour = closer.color
+                if colour is PlateColor.UNKNOWN:
+                    colour = _plate_colour(detections[i], reads[i])
+                detections[i] = replace(closer, color=colour)
+        reread: list[tuple[int, Detection]] = []
         for i in unsure[: self.max_refines]:
             closer = self.refiner.refine(image, detections[i])
             if closer is not None:
                 colour = detections[i].color if detections[i].color is not PlateColor.UNKNOWN else closer.color
-                refined.append((i, replace(closer, color=colour)))
-        if not refined:
+                reread.append((i, replace(closer, color=colour)))
+        if not reread:
             return
-        new_crops = [rectify(image, d, self.margin) for _, d in refined]
-        for (i, det), crop, read in zip(refined, new_crops, self.recognizer.read_batch(new_crops), strict=True):
+        new_crops = [rectify(image, d, self.margin) for _, d in reread]
+        for (i, det), crop, read in zip(reread, new_crops, self.recognizer.read_batch(new_crops), strict=True):
             if read.confidence >= STRONG_READ_CONFIDENCE and read.confidence > reads[i].confidence:
                 detections[i], crops[i], reads[i] = det, crop, read
+            elif read.text == reads[i].text:
+                detections[i] = det
 
     def read_crop(self, image: np.ndarray) -> PlateResult:
         """The text of an image that is already a plate crop (no detection, no filtering).
@@ -264,6 +278,22 @@ def _one_per_plate(results: list[PlateResult], overlap: float = 0.5) -> list[Pla
             continue
         kept.append(r)
     return kept
+
+
+def _area(box: tuple[int, int, int, int]) -> int:
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def _plate_colour(detection: Detection, read: PlateRead) -> PlateColor:
+    """The background colour of the plate read in `detection` (its layout's colour)."""
+    return PLATE_COLORS[plate_type_of(read.text, detection.color, detection.aspect, read.type_hint)]
+
+
+def _loose(detection: Detection, read: PlateRead) -> bool:
+    """Whether a candidate's box is likely the plate with its surroundings: its colour is not the
+    colour of the plate read in it (easypr_dev's 湘AED855, a blue plate read from the white blob
+    of a bumper, 240×88 px for a 199×52 plate; 黑AB4444 from the black insert around it)."""
+    return is_valid_plate(read.text) and detection.color is not _plate_colour(detection, read)
 
 
 def load_image(path: str) -> np.ndarray:

@@ -449,3 +449,33 @@ def test_a_moving_plate_is_not_standing(tmp_path: Path) -> None:
 def test_only_streams_remember_standing_plates() -> None:
     assert PlateReader.from_settings(EdgeSettings(), stream=True).standing_after_s == 2.0
     assert PlateReader.from_settings(EdgeSettings(), stream=False).standing_after_s is None
+
+
+def test_an_unsure_read_takes_the_refined_box_when_that_reads_the_same(tmp_path: Path) -> None:
+    """The same text from the refiner's box: the read stays as sure as it was, but the plate is
+    where the refiner says."""
+    image = load_image(str(scene_with_plate(tmp_path)))
+    ocr = Scripted(good("京A12345", 0.6), good("京A12345", 0.65))
+    [result] = PlateReader(Fixed(PLATE_BOX), ocr, refiner=Closer(TIGHT_BOX)).read_frame(image)
+    assert result.read.confidence == 0.6 and result.detection.box == TIGHT_BOX.box
+
+
+def test_a_sure_read_from_a_box_of_another_colour_gets_the_refined_box_only(tmp_path: Path) -> None:
+    """A blue plate read surely from a white blob (a bumper around it): the box was the plate and its
+    surroundings. The refiner's smaller box replaces it; the read is not asked again."""
+    image = load_image(str(scene_with_plate(tmp_path)))
+    blob = Detection((200, 260, 440, 380), None, PlateColor.WHITE, 0.8)
+    closer = Closer(TIGHT_BOX)
+    ocr = Scripted(good(conf=0.95))
+    [result] = PlateReader(Fixed(blob), ocr, refiner=closer).read_frame(image)
+    assert closer.asked == [blob] and len(ocr.crops) == 1
+    assert result.detection.box == TIGHT_BOX.box and result.read.confidence == 0.95
+    assert result.detection.color is PlateColor.BLUE  # the plate's own colour, seen in the tight box
+
+    wider = Closer(Detection((150, 200, 500, 420), None, PlateColor.WHITE, 0.9))
+    [result] = PlateReader(Fixed(blob), Scripted(good(conf=0.95)), refiner=wider).read_frame(image)
+    assert result.detection == blob  # never a looser box
+
+    blue = Closer(TIGHT_BOX)
+    PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.95)), refiner=blue).read_frame(image)
+    assert blue.asked == []  # a blue box around a blue plate is the plate
