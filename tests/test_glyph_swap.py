@@ -86,7 +86,7 @@ def test_the_bank_keeps_real_province_glyphs_for_the_province_swap() -> None:
     for province in ("湘", "粤"):
         alpha = bank.glyphs[province][0]
         assert 0.15 < alpha.mean() < 0.7 and alpha.max() > 0.9
-    assert bank.province_glyph("京", np.random.default_rng(0)) is None
+    assert bank.glyph("京", np.random.default_rng(0)) is None
 
 
 def test_a_province_swap_draws_the_real_glyph_it_is_given() -> None:
@@ -95,7 +95,7 @@ def test_a_province_swap_draws_the_real_glyph_it_is_given() -> None:
     bank = GlyphBank()
     assert bank.add_province(_tight_crop("湘A12345"), "湘A12345")
     crop = _tight_crop("苏A12345")
-    glyph = bank.province_glyph("湘", np.random.default_rng(0))
+    glyph = bank.glyph("湘", np.random.default_rng(0))
     assert glyph is not None
     swapped = swap_province(crop, np.random.default_rng(1), "湘", glyph=glyph)
     assert swapped is not None and swapped[1] == "湘"

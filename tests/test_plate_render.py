@@ -167,3 +167,25 @@ def test_ocr_config_covers_every_rendered_plate() -> None:
     rng = np.random.default_rng(8)
     longest = max(len(random_plate_text(t, rng)) for t in RENDERABLE_TYPES for _ in range(20))
     assert longest <= config["max_plate_slots"]
+
+
+def test_a_glyph_source_draws_the_characters_it_knows_and_only_those() -> None:
+    """Real plate-font glyphs replace the fonts' characters one by one; a source that knows none
+    leaves the plate, and the random stream, exactly as without it."""
+    plain = render_plate("京A12345", PlateType.BLUE, np.random.default_rng(7), height=70)
+    none = render_plate("京A12345", PlateType.BLUE, np.random.default_rng(7), height=70, glyphs=lambda c: None)
+    assert np.array_equal(plain, none)
+
+    block = np.ones((20, 10), np.float32)  # a solid bar where the "1" stands
+    asked: list[str] = []
+
+    def ones_only(char: str) -> np.ndarray | None:
+        asked.append(char)
+        return block if char == "1" else None
+
+    ones = render_plate("京A12345", PlateType.BLUE, np.random.default_rng(7), height=70, glyphs=ones_only)
+    assert asked == list("京A12345")
+    changed = np.flatnonzero(np.abs(ones.astype(int) - plain.astype(int)).sum(axis=(0, 2)))
+    (bx, _by, bw, _bh), *_ = [b for ch, b in zip("京A12345", _layout("京A12345", PlateType.BLUE)[0]) if ch == "1"]
+    s = 70 / PLATE_SIZE_MM[PlateType.BLUE][1]
+    assert changed.size and (bx - 5) * s <= changed.min() and changed.max() <= (bx + bw + 5) * s

@@ -23,6 +23,9 @@ def test_the_training_mix_is_part_of_the_training_set_key(monkeypatch: pytest.Mo
     other_mix = dict(train_ocr.TYPE_WEIGHTS) | {next(iter(train_ocr.TYPE_WEIGHTS)): 99}
     monkeypatch.setattr(train_ocr, "TYPE_WEIGHTS", other_mix)
     assert train_ocr.generator_digest() != generator
+    monkeypatch.undo()
+    monkeypatch.setattr(train_ocr, "REAL_FONT_SHARE", 0.0)
+    assert train_ocr.generator_digest() != generator
 
 
 def test_the_renderer_is_part_of_both_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

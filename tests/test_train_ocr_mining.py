@@ -16,6 +16,13 @@ import train_ocr
 POOL, SEED = 60, 4242
 
 
+@pytest.fixture(autouse=True)
+def fonts_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plates drawn with fonts only: the real-font bank is cut from ../shared's crops, which unit
+    tests do not read."""
+    monkeypatch.setattr(train_ocr, "REAL_FONT_SHARE", 0.0)
+
+
 def test_a_sure_misread_an_unsure_read_are_hard_a_sure_read_is_not() -> None:
     sure, unsure = np.array([0.99] * 7 + [0.9, 0.9]), np.array([0.99] * 6 + [0.6, 0.9, 0.9])
     assert train_ocr.is_hard("皖A12345", sure, "苏A12345")  # the pad slots after the text do not count

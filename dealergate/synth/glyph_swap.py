@@ -161,10 +161,11 @@ class GlyphBank:
         self.glyphs.setdefault(text[0], []).append(alpha)
         return True
 
-    def province_glyph(self, province: str, rng: np.random.Generator) -> np.ndarray | None:
-        """One real glyph of `province` with its stroke weight varied (a gamma on its coverage:
-        thinner or bolder edges, as other cameras and plate wear show), or None when the bank has none."""
-        pool = self.glyphs.get(province)
+    def glyph(self, char: str, rng: np.random.Generator) -> np.ndarray | None:
+        """One real glyph of `char` (a province, letter or digit) with its stroke weight varied (a
+        gamma on its coverage: thinner or bolder edges, as other cameras and plate wear show), or
+        None when the bank has none."""
+        pool = self.glyphs.get(char)
         if not pool:
             return None
         return pool[int(rng.integers(len(pool)))] ** float(rng.uniform(0.6, 1.6))

@@ -10,6 +10,7 @@ which is both how plate lettering looks (tall, condensed) and fast enough to ren
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -302,13 +303,25 @@ def _rivets(img: np.ndarray, boxes: list[tuple[float, float, float, float]], s: 
             cv2.circle(img, (cx, cy), r, colour.tolist(), -1, cv2.LINE_AA)
 
 
+GlyphSource = Callable[[str], np.ndarray | None]
+"""A character -> its coverage mask (0..1) in some other hand, or None where it has none."""
+
+
 def render_plate(
-    text: str, plate_type: PlateType, rng: np.random.Generator | None = None, *, height: int = 140
+    text: str,
+    plate_type: PlateType,
+    rng: np.random.Generator | None = None,
+    *,
+    height: int = 140,
+    glyphs: GlyphSource | None = None,
 ) -> np.ndarray:
     """A clean, flat, front-on plate image (BGR uint8, `height` pixels tall).
 
     Without `rng` the plate has the standard look; with it the fonts, stroke weight, spacing,
     colour shades and rivets vary, so that the OCR model learns the characters, not one font.
+    `glyphs` draws the characters it knows instead of the fonts: real plate-font glyphs cut from
+    photographed plates (`dealergate.synth.glyph_swap.GlyphBank`), for the shapes no installed
+    font has (GA 36's 1, 4, 7, M, Q, G and the province glyphs).
     """
     if plate_type is PlateType.UNKNOWN:
         raise ValueError("cannot render PlateType.UNKNOWN")
@@ -344,7 +357,9 @@ def render_plate(
     for ch, (bx, by, bw, bh) in zip(text, boxes, strict=True):
         is_cjk = ch not in _ALNUM
         path, index = cjk if is_cjk else latin
-        glyph = _glyph(ch, path, index, stroke if not is_cjk else min(stroke, 2))
+        glyph = glyphs(ch) if glyphs is not None else None
+        if glyph is None:
+            glyph = _glyph(ch, path, index, stroke if not is_cjk else min(stroke, 2))
         gh, gw = glyph.shape
         th = max(2, round(bh * s * (0.96 if is_cjk else 1.0)))
         natural_w = gw * th / gh

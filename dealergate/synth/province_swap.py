@@ -7,7 +7,7 @@ Swapping the province on real crops shows it real-looking plates of all 31 provi
 character is found from the crop's text mask, inpainted away, and a glyph of the new province is
 drawn in its place in the crop's own text colour, at its size, slightly blurred. The glyph is
 rendered from a font, or given by the caller: a real province character cut from another crop
-(`glyph_swap.GlyphBank.province_glyph`), the plate font's own shape, which no installed font has.
+(`glyph_swap.GlyphBank.glyph`), the plate font's own shape, which no installed font has.
 Crops whose first character cannot be found cleanly are skipped (None), never guessed.
 """
 
