@@ -467,15 +467,21 @@ def test_a_sure_read_from_a_box_of_another_colour_gets_the_refined_box_only(tmp_
     blob = Detection((200, 260, 440, 380), None, PlateColor.WHITE, 0.8)
     closer = Closer(TIGHT_BOX)
     ocr = Scripted(good(conf=0.95))
-    [result] = PlateReader(Fixed(blob), ocr, refiner=closer).read_frame(image)
+    [result] = PlateReader(Fixed(blob), ocr, refiner=closer, tight_boxes=True).read_frame(image)
     assert closer.asked == [blob] and len(ocr.crops) == 1
     assert result.detection.box == TIGHT_BOX.box and result.read.confidence == 0.95
     assert result.detection.color is PlateColor.BLUE  # the plate's own colour, seen in the tight box
 
     wider = Closer(Detection((150, 200, 500, 420), None, PlateColor.WHITE, 0.9))
-    [result] = PlateReader(Fixed(blob), Scripted(good(conf=0.95)), refiner=wider).read_frame(image)
+    [result] = PlateReader(Fixed(blob), Scripted(good(conf=0.95)), refiner=wider, tight_boxes=True).read_frame(image)
     assert result.detection == blob  # never a looser box
 
     blue = Closer(TIGHT_BOX)
-    PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.95)), refiner=blue).read_frame(image)
+    PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.95)), refiner=blue, tight_boxes=True).read_frame(image)
     assert blue.asked == []  # a blue box around a blue plate is the plate
+
+    on_a_stream = Closer(TIGHT_BOX)
+    PlateReader(Fixed(blob), Scripted(good(conf=0.95)), refiner=on_a_stream).read_frame(image)
+    assert on_a_stream.asked == []  # only still images pay for the tighter box
+    assert PlateReader.from_settings(EdgeSettings(), stream=False).tight_boxes
+    assert not PlateReader.from_settings(EdgeSettings()).tight_boxes
