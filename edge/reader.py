@@ -31,7 +31,8 @@ wrong 12; on easypr_dev's photos all 4 reads at 0.4-0.5 were wrong. (0.4 before 
 STRONG_READ_CONFIDENCE = 0.7
 """A frame with a valid read this sure needs no second opinion from the fallback detector."""
 MAX_REFINES = 4
-"""At most this many unsure candidates of one frame get a closer look by the refiner (~3 ms each)."""
+"""At most this many unsure candidates of one frame get a closer look by the refiner (~3 ms each);
+with `tight_boxes` (still images) at most as many sure reads from a loose box get its box too."""
 STANDING_AFTER_S = 2.0
 """On a stream, a plate read at the same place for this long stands still (a parked car in view):
 its sure read no longer spares the frame the fallback detector, which may find an arriving car the
