@@ -91,7 +91,7 @@ class ArrivalEvent(BaseModel):
         if not PLATE_TEXT_RE.fullmatch(v):
             raise ValueError(
                 f"plate {v!r} must be 7-9 characters of the Chinese plate alphabet "
-                "(province, letters without I/O, digits, 警学挂港澳使领应急)"
+                "(province, letters without I/O, digits, 警学挂港澳使领应急; O only as an authority code)"
             )
         return v
 

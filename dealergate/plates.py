@@ -13,7 +13,8 @@ PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕�
 """The 31 province abbreviations that open every civil plate."""
 
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-"""Serial letters: I and O never appear on a plate (GA 36), they read as 1 and 0."""
+"""Serial letters: I and O never appear in a serial (GA 36), they read as 1 and 0 (but see
+`PUBLIC_SECURITY_CODE`)."""
 
 DIGITS = "0123456789"
 SPECIALS = "警学挂港澳使领应急"
@@ -69,11 +70,19 @@ PLATE_COLORS: dict[PlateType, PlateColor] = {
     PlateType.UNKNOWN: PlateColor.UNKNOWN,
 }
 
+PUBLIC_SECURITY_CODE = "O"
+"""The one place the letter O stands on a plate: as the issuing-authority code (second character)
+of the civil plates of provincial public-security and legal organs since 1995 (粤O·A2160, 冀O...).
+Serials never hold it, and the OCR's alphabet has no O: its glyph is the digit 0's, so at this
+position the OCR's 0 is read as O (`edge.decode`)."""
+AUTHORITY_CODES = LETTERS + PUBLIC_SECURITY_CODE
+"""The second character of blue and yellow civil plates."""
+
 _AN = LETTERS + DIGITS
 PLATE_TEMPLATES: dict[PlateType, tuple[str, ...]] = {
-    PlateType.BLUE: (PROVINCES, LETTERS, *[_AN] * 5),
-    PlateType.YELLOW: (PROVINCES, LETTERS, *[_AN] * 5),
-    PlateType.YELLOW_DOUBLE: (PROVINCES, LETTERS, *[_AN] * 5),
+    PlateType.BLUE: (PROVINCES, AUTHORITY_CODES, *[_AN] * 5),
+    PlateType.YELLOW: (PROVINCES, AUTHORITY_CODES, *[_AN] * 5),
+    PlateType.YELLOW_DOUBLE: (PROVINCES, AUTHORITY_CODES, *[_AN] * 5),
     # small new-energy: D/F (or A-K for pure electric / hybrid) then 5 digits/letters
     PlateType.NEW_ENERGY_SMALL: (PROVINCES, LETTERS, "DFABCEGHJK", _AN, *[DIGITS] * 4),
     # large new-energy: 5 digits then D/F
@@ -91,8 +100,8 @@ expressions below and the OCR's grammar-constrained decoding (`edge.decode`) are
 _GRAMMAR: dict[PlateType, re.Pattern[str]] = {
     t: re.compile("".join(f"[{re.escape(chars)}]" for chars in template)) for t, template in PLATE_TEMPLATES.items()
 }
-PLATE_TEXT_RE = re.compile(f"[{ALPHABET}]{{7,9}}")
-"""Loose shape check for the wire: 7 to 9 characters from the plate alphabet."""
+PLATE_TEXT_RE = re.compile(f"[{ALPHABET}{PUBLIC_SECURITY_CODE}]{{7,9}}")
+"""Loose shape check for the wire: 7 to 9 characters from the plate alphabet (and the authority code O)."""
 
 
 def matching_types(text: str) -> list[PlateType]:

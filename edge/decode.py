@@ -9,6 +9,12 @@ likeliest, weighted by the model's own layout head. This is the look-alike repai
 repaired character keeps its (low) probability, so an unsure repair stays visibly unsure.
 
 When the unconstrained top-1 read is already valid it is exactly what this returns.
+
+The OCR's alphabet has no O (serials never hold it). Where a layout allows a character the alphabet
+lacks but whose glyph is another symbol's — the authority code O of public-security plates, drawn
+as the digit 0 — that symbol is allowed there and written as the character (`GLYPH_OF`): the OCR's
+0 in the second position of 粤0A2160 reads 粤OA2160. On the real training and validation crops the
+OCR never gives 0 more than 0.03 in that position; on the two 粤O plates of easypr_dev, 0.29-0.65.
 All layouts are scored at once with a few array operations per batch.
 """
 
@@ -18,8 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dealergate.plates import PLATE_TEMPLATES, PlateType
+from dealergate.plates import PLATE_TEMPLATES, PUBLIC_SECURITY_CODE, PlateType
 
+GLYPH_OF = {PUBLIC_SECURITY_CODE: "0"}
+"""Characters a layout may hold that the OCR's alphabet lacks, and the symbol whose glyph they share."""
 _FLOOR = 1e-9
 """Probabilities are clipped here before the log: a hard zero would make a layout impossible."""
 
@@ -53,9 +61,16 @@ class GrammarDecoder:
             templates.setdefault(PLATE_TEMPLATES[t], []).append(t)
         self.layouts = list(templates.values())
         masks = np.zeros((len(templates), slots, len(alphabet)), dtype=bool)
+        # (template, position) -> {symbol index: the character it is written as there}
+        self._written_as: dict[tuple[int, int], dict[int, str]] = {}
         for k, template in enumerate(templates):
             for pos, chars in enumerate(template):
                 masks[k, pos, [alphabet.index(c) for c in chars if c in alphabet]] = True
+                for c in chars:
+                    glyph = GLYPH_OF.get(c)
+                    if c not in alphabet and glyph in alphabet and glyph not in chars:
+                        masks[k, pos, alphabet.index(glyph)] = True
+                        self._written_as.setdefault((k, pos), {})[alphabet.index(glyph)] = c
             masks[k, len(template) :, self.pad] = True
         self.masks = masks
         # the region-head outputs of each template's layouts, to weight it by the model's layout belief
@@ -91,14 +106,23 @@ class GrammarDecoder:
             if region_probs is not None and self._regions is not None and self._regions[k]:
                 layout, column = max(self._regions[k], key=lambda pair: region_probs[i, pair[1]])
                 layout_prob = round(float(region_probs[i, column]), 4)
-            slots = [(int(c), float(p)) for c, p in zip(best[i, k], best_p[i, k], strict=True) if c != self.pad]
+            slots = [
+                (pos, int(c), float(p))
+                for pos, (c, p) in enumerate(zip(best[i, k], best_p[i, k], strict=True))
+                if c != self.pad
+            ]
             out.append(
                 Decoded(
-                    text="".join(self.alphabet[c] for c, _ in slots),
-                    char_probs=tuple(round(p, 4) for _, p in slots),
+                    text="".join(self._char(k, pos, c) for pos, c, _ in slots),
+                    char_probs=tuple(round(p, 4) for _, _, p in slots),
                     layout=layout,
                     raw="".join(self.alphabet[c] for c in raw[i] if c != self.pad),
                     layout_prob=layout_prob,
                 )
             )
         return out
+
+    def _char(self, template: int, pos: int, symbol: int) -> str:
+        """The character `symbol` stands for at `pos` of `template` (the OCR's 0 is O where only O may be)."""
+        written = self._written_as.get((template, pos))
+        return written[symbol] if written and symbol in written else self.alphabet[symbol]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dealergate.plates import ALPHABET, PAD_CHAR, PLATE_TEMPLATES, PlateType, is_valid_plate
-from edge.decode import GrammarDecoder
+from edge.decode import GLYPH_OF, GrammarDecoder
 
 VOCAB = ALPHABET + PAD_CHAR
 SLOTS = 9
@@ -43,7 +43,8 @@ def test_a_valid_read_is_returned_unchanged(decoder: GrammarDecoder) -> None:
 @pytest.mark.parametrize(
     ("slot", "confusion", "expected"),
     [
-        (1, {"0": 0.6, "D": 0.35}, "D"),  # second character must be a letter: 0 -> D
+        (1, {"5": 0.6, "S": 0.35}, "S"),  # second character must be a letter: 5 -> S
+        (1, {"1": 0.6, "T": 0.35}, "T"),
         (1, {"8": 0.55, "B": 0.4}, "B"),
         (1, {"2": 0.5, "Z": 0.45}, "Z"),
     ],
@@ -57,6 +58,23 @@ def test_look_alikes_are_repaired_by_position(
     assert d.text[slot] == expected and d.repaired
     assert d.raw[slot] != expected
     assert d.char_probs[slot] < 0.5  # the repair stays visibly unsure
+
+
+def test_the_authority_code_o_is_read_from_the_ocrs_0() -> None:
+    """粤O plates: the OCR has no O, and its 0 in the second position is the authority code O; a 0
+    anywhere else stays a digit, and a layout without the code repairs it to a letter."""
+    decoder = GrammarDecoder(VOCAB, PAD_CHAR, SLOTS)
+    slots = sure("粤0A2160")
+    slots[1] = {"0": 0.6, "Q": 0.3}
+    probs = probs_for(*slots)
+    (d,) = decoder.decode(probs)
+    assert d.text == "粤OA2160" and d.raw == "粤0A2160" and d.repaired
+    assert d.layout is PlateType.BLUE
+    assert d.char_probs[1] == pytest.approx(probs[0, 1, VOCAB.index("0")], abs=1e-4)  # the 0's own probability
+    slots = sure("苏0D12345")
+    slots[1] = {"0": 0.6, "D": 0.3}
+    (e,) = decoder.decode(probs_for(*slots))
+    assert e.text == "苏DD12345" and e.layout is PlateType.NEW_ENERGY_SMALL
 
 
 def test_layout_rules_choose_between_lengths_and_suffixes(decoder: GrammarDecoder) -> None:
@@ -90,4 +108,4 @@ def test_every_decoded_text_follows_the_grammar(decoder: GrammarDecoder) -> None
 def test_templates_fit_the_model_alphabet() -> None:
     for template in PLATE_TEMPLATES.values():
         assert len(template) <= SLOTS
-        assert all(ch in VOCAB for chars in template for ch in chars)
+        assert all(GLYPH_OF.get(ch, ch) in VOCAB for chars in template for ch in chars)

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from dealergate.plates import ALPHABET, PROVINCES, PlateType, is_valid_plate, mask_plate, matching_types, region_of
+from dealergate.plates import (
+    ALPHABET,
+    PLATE_TEXT_RE,
+    PROVINCES,
+    PlateType,
+    is_valid_plate,
+    mask_plate,
+    matching_types,
+    region_of,
+)
 
 
 @pytest.mark.parametrize(
     ("text", "ptype"),
     [
         ("京A12345", PlateType.BLUE),
+        ("粤OA2160", PlateType.BLUE),  # O: the public-security authority code
         ("粤BD12345", PlateType.NEW_ENERGY_SMALL),
         ("粤B12345D", PlateType.NEW_ENERGY_LARGE),
         ("京A1234警", PlateType.POLICE),
@@ -26,7 +36,7 @@ def test_grammar_accepts_each_type(text: str, ptype: PlateType) -> None:
     assert ptype in matching_types(text)
 
 
-@pytest.mark.parametrize("text", ["京AI2345", "京A1234O", "京112345", "X A12345", "京A1234", "京A123456789"])
+@pytest.mark.parametrize("text", ["京AI2345", "京A1234O", "粤AO2160", "粤0A2160", "粤O1234警", "粤OD12345", "京112345", "X A12345", "京A1234", "京A123456789"])
 def test_grammar_rejects(text: str) -> None:
     assert not is_valid_plate(text)
 
@@ -34,6 +44,11 @@ def test_grammar_rejects(text: str) -> None:
 def test_alphabet_has_31_provinces_and_no_i_o() -> None:
     assert len(PROVINCES) == 31 and len(set(ALPHABET)) == len(ALPHABET)
     assert "I" not in ALPHABET and "O" not in ALPHABET
+
+
+def test_the_wire_accepts_the_authority_code_o_only_where_the_grammar_does() -> None:
+    assert PLATE_TEXT_RE.fullmatch("粤OA2160") and is_valid_plate("粤OA2160")
+    assert PLATE_TEXT_RE.fullmatch("粤AO2160") and not is_valid_plate("粤AO2160")
 
 
 def test_mask_hides_the_serial() -> None:
