@@ -35,7 +35,9 @@ from server.models import (
 
 _SEPARATORS = str.maketrans("", "", " ·•.-_\u3000")
 CONFUSABLE_GROUPS: tuple[str, ...] = ("0ODQ", "1IT", "8B", "2Z", "5S", "MH")
-"""Characters plate OCR confuses with each other (dealergate.plates: I and O never appear on a plate).
+"""Characters plate OCR confuses with each other (dealergate.plates: I never appears on a plate, O only
+as the authority code of public-security plates, 粤O·A2160, which staff may have typed as 粤0A2160).
+
 1/T and M/H are the edge's own measured misreads (models/README.md: a `1` under a mounting rivet
 reads `T`; a dim `M` reads `H`)."""
 _CONFUSABLE = {c: group.replace(c, "") for group in CONFUSABLE_GROUPS for c in group}
