@@ -7,7 +7,8 @@ most often a province that is rarer in training. The classifier looks only at th
 same OCR input (`WINDOW_WIDTH` pixels, where every layout's first character stands, the stitched
 double-row plate's too) and spends all its capacity on that one character; its probabilities are
 fused with the OCR's first slot (`fuse_first_slot`, a weighted geometric mean), so where they
-disagree the surer one wins; the read's confidence stays the OCR's own.
+disagree the surer one wins; the read's confidence stays the OCR's own, except where the rest of the
+plate reads surely (`LIFT_REST_FROM`): there the classifier's certainty counts too.
 
 Trained by `models/train_province.py` (`make train-province`) on the OCR's own data sources, with
 every province equally often.
@@ -40,13 +41,24 @@ never changes a read's confidence), and on a whole photo most candidates are suc
 asking about all of them cost 8 ms a photo on easypr_dev (24.5 → 32.8 ms median)."""
 
 
+LIFT_REST_FROM = 0.9
+"""Where every slot but the first reads at least this surely, the fusion may lift (or lower) the
+read's confidence (`fuse_first_slot`'s `lift`): the serial is plainly a plate's, and the province
+is the smallest glyph on it, the one a far or blurred plate loses first. Below it the classifier
+only ranks: the first fusion, lifting everywhere, kept a non-plate of easypr_dev's 粤BTT255.jpg."""
+
+
 def window(ocr_inputs: np.ndarray) -> np.ndarray:
     """The classifier's input: the left `WINDOW_WIDTH` columns of OCR inputs (N, 48, 160, C), contiguous."""
     return np.ascontiguousarray(ocr_inputs[:, :, :WINDOW_WIDTH])
 
 
 def fuse_first_slot(
-    probs: np.ndarray, classes: np.ndarray, class_index: np.ndarray, weight: float = FUSE_WEIGHT
+    probs: np.ndarray,
+    classes: np.ndarray,
+    class_index: np.ndarray,
+    weight: float = FUSE_WEIGHT,
+    lift: np.ndarray | None = None,
 ) -> np.ndarray:
     """`probs` (N, slots, vocab) with slot 0's first-character symbols re-ranked by the weighted
     geometric mean of the OCR's and the classifier's (`classes`, (N, len(PROVINCE_CLASSES))) beliefs.
@@ -59,12 +71,20 @@ def fuse_first_slot(
     粤BTT255.jpg over `MIN_READ_CONFIDENCE`, and lowered a tilted plate's first read below the
     refiner's floor). The other symbols of slot 0 (a letter, the pad) keep their probability.
     Slot 0's class scores are then a ranking, not a distribution: the decoder takes only maxima.
+
+    Rows where `lift` is true (the rest of the plate reads surely: `LIFT_REST_FROM`) get a
+    distribution instead: the weighted geometric mean normalised to the OCR's own mass on the
+    classes, so a classifier sure of the province makes the read surer (or less sure).
     """
     ocr = probs[:, 0, class_index]
     fused = np.exp(
         (1.0 - weight) * np.log(np.maximum(ocr, 1e-9)) + weight * np.log(np.maximum(classes, 1e-9))
     )
-    fused *= ocr.max(axis=1, keepdims=True) / fused.max(axis=1, keepdims=True)
+    scale = ocr.max(axis=1, keepdims=True) / fused.max(axis=1, keepdims=True)
+    if lift is not None:
+        mass = ocr.sum(axis=1, keepdims=True) / fused.sum(axis=1, keepdims=True)
+        scale = np.where(lift[:, None], mass, scale)
+    fused *= scale
     out = probs.copy()
     out[:, 0, class_index] = fused
     return out
@@ -85,6 +105,7 @@ class ProvinceClassifier:
         weight: float = FUSE_WEIGHT,
         below: float = FUSE_BELOW,
         rest_from: float = FUSE_REST_FROM,
+        lift_rest_from: float = LIFT_REST_FROM,
     ) -> None:
         path = Path(onnx_model_path)
         if not path.is_file():
@@ -103,6 +124,7 @@ class ProvinceClassifier:
         self.weight = weight
         self.below = below
         self.rest_from = rest_from
+        self.lift_rest_from = lift_rest_from
 
     def probs(self, ocr_inputs: np.ndarray) -> np.ndarray:
         """Class probabilities for a batch of OCR inputs (the window is cut here)."""
@@ -113,10 +135,16 @@ class ProvinceClassifier:
         reads as a plate (`rest_from`) fused with this classifier's reading of that crop's input; the
         other crops are left as they are (and cost nothing)."""
         first_unsure = probs[:, 0, self.class_index].max(axis=1) < self.below
-        rest_sure = probs[:, 1:].max(axis=2).min(axis=1) >= self.rest_from
-        unsure = np.flatnonzero(first_unsure & rest_sure)
+        rest = probs[:, 1:].max(axis=2).min(axis=1)
+        unsure = np.flatnonzero(first_unsure & (rest >= self.rest_from))
         if not unsure.size:
             return probs
         out = probs.copy()
-        out[unsure] = fuse_first_slot(probs[unsure], self.probs(ocr_inputs[unsure]), self.class_index, self.weight)
+        out[unsure] = fuse_first_slot(
+            probs[unsure],
+            self.probs(ocr_inputs[unsure]),
+            self.class_index,
+            self.weight,
+            lift=rest[unsure] >= self.lift_rest_from,
+        )
         return out

@@ -62,6 +62,18 @@ def test_weight_zero_is_the_ocr_alone_and_fusion_keeps_the_confidence() -> None:
     assert overruled[INDEX].max() == pytest.approx(0.45)  # the new winner is exactly as sure as the OCR's best
 
 
+def test_a_lifted_row_is_a_distribution_that_a_sure_classifier_makes_surer() -> None:
+    probs = np.concatenate([_slot0({"湘": 0.26, "皖": 0.3, "浙": 0.24, "A": 0.2})] * 2)
+    classes = np.concatenate([_classes({"湘": 0.98, "皖": 0.01, "浙": 0.01})] * 2)
+    fused = fuse_first_slot(probs, classes, INDEX, 0.5, lift=np.array([True, False]))
+    lifted, ranked = fused[0, 0], fused[1, 0]
+    assert lifted[INDEX].argmax() == ranked[INDEX].argmax() == PROVINCE_CLASSES.index("湘")
+    assert lifted[INDEX].sum() == pytest.approx(0.8, abs=1e-4)  # the OCR's mass on the classes
+    assert lifted[VOCAB.index("湘")] > 0.5  # the classifier's certainty counts
+    assert ranked[VOCAB.index("湘")] == pytest.approx(0.3)  # ranking only: as sure as the OCR's best
+    assert lifted[VOCAB.index("A")] == ranked[VOCAB.index("A")] == pytest.approx(0.2)
+
+
 def test_window_is_the_left_of_the_ocr_input() -> None:
     batch = np.arange(2 * 48 * 160 * 3, dtype=np.uint32).reshape(2, 48, 160, 3).astype(np.uint8)
     w = window(batch)
@@ -125,6 +137,11 @@ def test_only_crops_the_ocr_is_unsure_of_are_fused(ocr: FastPlateRecognizer) -> 
     np.testing.assert_array_equal(fused[2], probs[2])
     sure = probs[[0, 0, 2]]
     assert classifier.fuse(sure, batch) is sure  # nothing to ask: no copy, no inference
+    # the rest of the plate sure (0.9 >= LIFT_REST_FROM): the classifier's certainty counts;
+    # less sure (0.6): it only picks the province, the read stays as sure as the OCR's best
+    lifted = classifier.fuse(np.concatenate([_slot0(unsure_first, rest=0.6), probs[1:2]]), batch[:2])
+    assert lifted[0, 0, VOCAB.index("新")] == pytest.approx(0.5)
+    assert lifted[1, 0, VOCAB.index("新")] > 0.5
 
 
 def test_recognizer_loads_the_classifier() -> None:
