@@ -208,6 +208,8 @@ class PlateReader:
             if read.confidence < self.min_read_confidence or not is_valid_plate(read.text):
                 continue
             ptype = plate_type_of(read.text, det.color, det.aspect, read.type_hint)
+            if self.tight_boxes:
+                det = _coloured_box(image, det, PLATE_COLORS[ptype])
             results.append(PlateResult(det, read, ptype, crop))
         return results
 
@@ -298,6 +300,45 @@ def _area(box: tuple[int, int, int, int]) -> int:
 def _plate_colour(detection: Detection, read: PlateRead) -> PlateColor:
     """The background colour of the plate read in `detection` (its layout's colour)."""
     return PLATE_COLORS[plate_type_of(read.text, detection.color, detection.aspect, read.type_hint)]
+
+
+COLOURED_BOX_MAX_AREA = 0.9
+"""A kept read's box shrinks to its plate's coloured region only when that region is at most this
+share of the box (a smaller gain is within a label's own looseness)."""
+COLOURED_BOX_MIN_WIDTH = 0.7
+"""…and keeps at least this share of the box's width: detectors' boxes are loose mostly above and
+below a plate, and a narrower region is more likely part of the plate (a stained end) than all of it.
+Both chosen by the mean IoU of all 144 plates read on easypr_dev (0.782 without the shrinking; 0.805
+to 0.808 for areas 0.8-0.9 and widths 0-0.75, best at 0.9 / 0.7), not by the plates it brings over 0.5."""
+
+
+def _coloured_box(image: np.ndarray, detection: Detection, colour: PlateColor) -> Detection:
+    """`detection` with its box shrunk to the bounding box of the largest region of the plate's own
+    background colour inside it (`plate_corners_in_crop`), where that is clearly tighter.
+
+    Detector boxes hold some bumper or frame around the plate, most above and below it: on
+    easypr_dev's 144 plates read, the mean IoU with the labels rose from 0.782 to 0.808 (京CX8888
+    0.64 → 0.91, 沪AGH092 0.56 → 0.92, 皖M69311 0.47 → 0.61; two fell by more than 0.1, 浙A88888,
+    whose label holds its frame, 0.84 → 0.64). Still images only (`tight_boxes`): a stream's boxes
+    only place its crops."""
+    x0, y0, x1, y1 = detection.box
+    if colour is PlateColor.UNKNOWN or x1 - x0 < 8 or y1 - y0 < 8:
+        return detection
+    corners = plate_corners_in_crop(image[y0:y1, x0:x1], colour)
+    if corners is None:
+        return detection
+    (cx0, cy0), (cx1, cy1) = np.floor(corners.min(axis=0)), np.ceil(corners.max(axis=0))
+    box = (
+        x0 + max(0, int(cx0)),
+        y0 + max(0, int(cy0)),
+        x0 + min(x1 - x0, int(cx1)),
+        y0 + min(y1 - y0, int(cy1)),
+    )
+    if _area(box) > COLOURED_BOX_MAX_AREA * _area(detection.box):
+        return detection
+    if box[2] - box[0] < COLOURED_BOX_MIN_WIDTH * (x1 - x0):
+        return detection
+    return replace(detection, box=box)
 
 
 def _loose(detection: Detection, read: PlateRead) -> bool:

@@ -485,3 +485,20 @@ def test_a_sure_read_from_a_box_of_another_colour_gets_the_refined_box_only(tmp_
     assert on_a_stream.asked == []  # only still images pay for the tighter box
     assert PlateReader.from_settings(EdgeSettings(), stream=False).tight_boxes
     assert not PlateReader.from_settings(EdgeSettings()).tight_boxes
+
+
+def test_a_still_images_read_is_boxed_at_its_plates_colour(tmp_path: Path) -> None:
+    """A loose blue box around a blue plate (bumper above and below): on a still image the kept read's
+    box shrinks to the blue region, which is the plate; on a stream, and where the region is hardly
+    smaller, the detector's box stays."""
+    image = load_image(str(scene_with_plate(tmp_path)))
+    loose = Detection((225, 270, 415, 381), None, PlateColor.BLUE, 0.9)
+    [still] = PlateReader(Fixed(loose), Scripted(good(conf=0.95)), tight_boxes=True).read_frame(image)
+    x0, y0, x1, y1 = still.detection.box
+    assert abs(x0 - 240) <= 3 and abs(y0 - 300) <= 3 and abs(x1 - 400) <= 3 and abs(y1 - 351) <= 3
+    assert still.read.confidence == 0.95 and still.crop.shape[1] > x1 - x0  # the crop read is the loose one
+    [stream] = PlateReader(Fixed(loose), Scripted(good(conf=0.95))).read_frame(image)
+    assert stream.detection == loose
+    [snug] = PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.95)), tight_boxes=True).read_frame(image)
+    assert snug.detection == PLATE_BOX
+
