@@ -41,6 +41,7 @@ from train_ocr import (
     WORK,
     generator_digest,
     province_swaps,
+    real_font_bank,
     real_rows,
 )
 
@@ -72,9 +73,10 @@ def stored_window(crop_bgr: np.ndarray, cfg) -> np.ndarray:
     return np.ascontiguousarray(padded[:, :STORED_WIDTH])
 
 
-def _synth_chunk(args: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Windows and labels of synthetic samples `start..stop` of `seed` (seeded per sample)."""
-    seed, start, stop = args
+def _synth_chunk(args: tuple[int, int, int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Windows and labels of synthetic samples `start..stop` of `seed` (seeded per sample); a
+    `real_font` share of them drawn in the real plate font (`train_ocr.real_font_bank`)."""
+    seed, start, stop, real_font = args
     cfg = _plate_config()
     types = list(TYPE_WEIGHTS)
     weights = np.array([TYPE_WEIGHTS[t] for t in types], dtype=float)
@@ -83,7 +85,10 @@ def _synth_chunk(args: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng([seed, i])
         plate_type = types[rng.choice(len(types), p=weights / weights.sum())]
         text = random_plate_text(plate_type, rng, province=PROVINCES[rng.integers(len(PROVINCES))])
-        crop = degrade(render_plate(text, plate_type, rng, height=int(rng.integers(60, 160))), rng)
+        height = int(rng.integers(60, 160))
+        bank = real_font_bank() if real_font and rng.random() < real_font else None
+        glyphs = (lambda char, bank=bank, rng=rng: bank.glyph(char, rng)) if bank is not None else None
+        crop = degrade(render_plate(text, plate_type, rng, height=height, glyphs=glyphs), rng)
         if plate_type is PlateType.YELLOW_DOUBLE:
             crop = stitch_rows(crop)
         windows.append(stored_window(crop, cfg))
@@ -91,13 +96,14 @@ def _synth_chunk(args: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(windows), np.array(labels, dtype=np.int32)
 
 
-def synthetic(n: int, seed: int, workers: int) -> tuple[np.ndarray, np.ndarray]:
-    """`n` synthetic windows, cached under DATA by seed, size and the renderer's digest."""
-    cache = DATA / f"synth-{seed}-{n}-{generator_digest()}-{WINDOW_WIDTH}.npz"
+def synthetic(n: int, seed: int, workers: int, real_font: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """`n` synthetic windows, cached under DATA by seed, size, real-font share and the renderer's digest."""
+    share = f"-rf{real_font:g}" if real_font else ""
+    cache = DATA / f"synth-{seed}-{n}-{generator_digest()}-{WINDOW_WIDTH}{share}.npz"
     if cache.is_file():
         with np.load(cache) as z:
             return z["x"], z["y"]
-    chunks = [(seed, s, min(s + 1000, n)) for s in range(0, n, 1000)]
+    chunks = [(seed, s, min(s + 1000, n), real_font) for s in range(0, n, 1000)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         parts = list(pool.map(_synth_chunk, chunks))
     x, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -127,8 +133,8 @@ def real(csv_names: list[tuple[str, bool | None]], swaps: int, seed: int) -> tup
 
 def cmd_data(a: argparse.Namespace) -> None:
     t0 = time.perf_counter()
-    xs, ys = synthetic(a.n_train, a.seed, a.workers)
-    xv, yv = synthetic(a.n_val, a.seed + 1, a.workers)
+    xs, ys = synthetic(a.n_train, a.seed, a.workers, a.real_font)
+    xv, yv = synthetic(a.n_val, a.seed + 1, a.workers)  # validated on the rendered fonts, as ever
     xr, yr = real([("lyl8213_train.csv", None), ("ccpd_crops.csv", False)], a.swaps, a.seed)
     xrv, yrv = real([("lyl8213_valid.csv", None)], 0, a.seed)
     x = np.concatenate([xs, *[xr] * a.real_oversample])
@@ -279,6 +285,9 @@ def main(argv: list[str] | None = None) -> None:
     data.add_argument("--swaps", type=int, default=12, help="province swaps per real crop (at most)")
     data.add_argument("--real-oversample", type=int, default=3, help="times the real crops and swaps repeat")
     data.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    data.add_argument(
+        "--real-font", type=float, default=0.0, help="share of synthetic training plates drawn in the real plate font"
+    )
     train = argparse.ArgumentParser(add_help=False)
     train.add_argument("--epochs", type=int, default=12)
     train.add_argument("--batch-size", type=int, default=128)
