@@ -501,4 +501,3 @@ def test_a_still_images_read_is_boxed_at_its_plates_colour(tmp_path: Path) -> No
     assert stream.detection == loose
     [snug] = PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.95)), tight_boxes=True).read_frame(image)
     assert snug.detection == PLATE_BOX
-
