@@ -15,12 +15,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from dealergate.plates import PLATE_COLORS, PlateColor, is_valid_plate
+from dealergate.plates import PLATE_COLORS, PlateColor, PlateType, is_valid_plate
 from edge.config import EdgeSettings
 from edge.detect import Detector, Refiner, make_detector
 from edge.detect.color import box_overlap, dominant_plate_color, plate_corners_in_crop
 from edge.layout import plate_type_of
 from edge.recognize import FastPlateRecognizer, Recognizer, rectify
+from edge.skew import rotate_level, text_skew
 from edge.types import Detection, PlateRead, PlateResult
 
 MIN_READ_CONFIDENCE = 0.5
@@ -56,6 +57,18 @@ LEVEL_MIN_TILT_DEG = 5.0
 """A plate crop (`--ocr-only`) tilted by this much is read levelled too, the surer read kept. On the
 synthetic double-row set (crops tilted up to about 15°) 0.925 -> 0.950, ccpd_heldout +1 plate,
 the other crop sets unchanged; at 2° the same gains for twice the extra reads."""
+SHORT_BOX_MAX_ASPECT = 2.5
+"""A candidate whose plate (its corners) is narrower than this for its height, yet reads as a
+single-row plate (aspect 3.1–3.4), most likely holds part of that plate: a stain, a shadow or a
+reflection broke the colour region. Its read gets the refiner's closer look up to
+`SHORT_BOX_REFINE_BELOW` instead of `REFINE_BELOW`."""
+SHORT_BOX_REFINE_BELOW = 0.95
+"""The refinement band of a short candidate (above): easypr_dev's 津MSY678, whose colour region
+held the left 70 % of the plate (aspect 2.2), read 津MSY677 at 0.87 and refined 津MSY678 at 0.99."""
+LEVEL_BY_STROKES_BELOW = 0.9
+"""A plate crop (`--ocr-only`) read less surely than this is also read rotated level by the slope of
+its character rows (`edge.skew.text_skew`), where the plate's colour gave no corners to level it by
+(an orange-lit or grey-washed yellow plate; a background of the plate's own colour)."""
 REFINE_MIN_CONFIDENCE = 0.2
 """Reads less sure than this are rarely plates (a grille, a sign, a lamp): not worth a refinement.
 On easypr_dev's photos 5 of 122 such candidates became a kept read when refined, 25 of 114 above."""
@@ -216,8 +229,8 @@ class PlateReader:
     def _refine(
         self, image: np.ndarray, detections: list[Detection], crops: list[np.ndarray], reads: list[PlateRead]
     ) -> None:
-        """Give the unsure candidates (read between `REFINE_MIN_CONFIDENCE` and `REFINE_BELOW`,
-        best detector score first, at most `max_refines`) the refiner's corners and read them again;
+        """Give the unsure candidates (read between `REFINE_MIN_CONFIDENCE` and `REFINE_BELOW`, or
+        `SHORT_BOX_REFINE_BELOW` for a candidate too short for its read (`_short`); best detector score first, at most `max_refines`) the refiner's corners and read them again;
         where that read is sure and surer than the first, it replaces it (in place); where it reads
         the same text, the refiner's box replaces the candidate's (the read stays). Reads are always
         grammatical (the decoder keeps to GA 36), so the confidence alone says how unsure a read is.
@@ -225,7 +238,11 @@ class PlateReader:
         With `tight_boxes`, a sure read from a candidate whose colour is not its plate's (`_loose`)
         gets the refiner's box too, not read again: the candidate was the plate with its surroundings."""
         assert self.refiner is not None
-        unsure = [i for i, r in enumerate(reads) if REFINE_MIN_CONFIDENCE <= r.confidence < REFINE_BELOW]
+        unsure = [
+            i
+            for i, r in enumerate(reads)
+            if REFINE_MIN_CONFIDENCE <= r.confidence < (SHORT_BOX_REFINE_BELOW if _short(detections[i], r) else REFINE_BELOW)
+        ]
         unsure.sort(key=lambda i: detections[i].score, reverse=True)
         loose = [
             i
@@ -259,7 +276,9 @@ class PlateReader:
 
         A crop whose plate is tilted by `LEVEL_MIN_TILT_DEG` or more is also read levelled (its
         plate-coloured region warped to a rectangle, as `rectify` does for a detection); the surer
-        read is kept. A tilt cuts through the rows of a double-row plate when they are split."""
+        read is kept. A tilt cuts through the rows of a double-row plate when they are split.
+        A crop still read less surely than `LEVEL_BY_STROKES_BELOW` is also read rotated level by
+        the slope of its character rows (`edge.skew`), which needs no plate colour."""
         h, w = image.shape[:2]
         color = dominant_plate_color(image)
         det = Detection((0, 0, w, h), None, color, 1.0)
@@ -273,6 +292,13 @@ class PlateReader:
                 second = self.recognizer.read(level)
                 if second.confidence > read.confidence:
                     det, read, crop = tilted, second, level
+        if read.confidence < LEVEL_BY_STROKES_BELOW:
+            angle = text_skew(image)
+            if abs(angle) >= LEVEL_MIN_TILT_DEG:
+                level = rotate_level(image, angle)
+                second = self.recognizer.read(level)
+                if second.confidence > read.confidence:
+                    det, read, crop = Detection((0, 0, w, h), None, color, 1.0), second, level
         return PlateResult(det, read, plate_type_of(read.text, color, det.aspect, read.type_hint), crop)
 
 
@@ -297,9 +323,14 @@ def _area(box: tuple[int, int, int, int]) -> int:
     return (box[2] - box[0]) * (box[3] - box[1])
 
 
+def _plate_type(detection: Detection, read: PlateRead) -> PlateType:
+    """The layout of the plate read in `detection`."""
+    return plate_type_of(read.text, detection.color, detection.aspect, read.type_hint)
+
+
 def _plate_colour(detection: Detection, read: PlateRead) -> PlateColor:
     """The background colour of the plate read in `detection` (its layout's colour)."""
-    return PLATE_COLORS[plate_type_of(read.text, detection.color, detection.aspect, read.type_hint)]
+    return PLATE_COLORS[_plate_type(detection, read)]
 
 
 COLOURED_BOX_MAX_AREA = 0.9
@@ -339,6 +370,13 @@ def _coloured_box(image: np.ndarray, detection: Detection, colour: PlateColor) -
     if box[2] - box[0] < COLOURED_BOX_MIN_WIDTH * (x1 - x0):
         return detection
     return replace(detection, box=box)
+
+
+def _short(detection: Detection, read: PlateRead) -> bool:
+    """Whether a candidate is too short for the single-row plate read in it (`SHORT_BOX_MAX_ASPECT`)."""
+    if detection.aspect >= SHORT_BOX_MAX_ASPECT or not is_valid_plate(read.text):
+        return False
+    return _plate_type(detection, read) is not PlateType.YELLOW_DOUBLE
 
 
 def _loose(detection: Detection, read: PlateRead) -> bool:

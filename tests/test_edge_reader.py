@@ -136,6 +136,26 @@ def test_a_tilted_crop_is_also_read_levelled_and_the_surer_read_kept() -> None:
     assert len(level.crops) == 1  # a level plate is read once
 
 
+def test_an_unsure_crop_the_colour_cannot_level_is_read_levelled_by_its_strokes() -> None:
+    """A blue plate on a blue car: the colour region is the whole crop, so only the character rows
+    tell the tilt (`edge.skew`); the turned crop is read too, the surer read kept."""
+    plate = cv2.resize(render_plate("京A12345", PlateType.BLUE), (176, 56))
+    canvas = cv2.copyMakeBorder(plate, 30, 30, 20, 20, cv2.BORDER_CONSTANT, value=(160, 70, 20))
+    turn = cv2.getRotationMatrix2D((canvas.shape[1] / 2, canvas.shape[0] / 2), 10.0, 1.0)
+    tilted = cv2.warpAffine(canvas, turn, canvas.shape[1::-1], borderValue=(160, 70, 20))
+    ocr = Scripted(good("京A12845", 0.6), good("京A12345", 0.95))
+    result = PlateReader(ColorPlateDetector(), ocr).read_crop(tilted)
+    assert len(ocr.crops) == 2 and result.read.text == "京A12345" and result.crop is ocr.crops[1]
+    assert result.crop.shape == tilted.shape and result.detection.box == (0, 0, tilted.shape[1], tilted.shape[0])
+
+    sure = Scripted(good("京A12345", 0.92))
+    PlateReader(ColorPlateDetector(), sure).read_crop(tilted)
+    assert len(sure.crops) == 1  # a sure read is not second-guessed
+
+    worse = Scripted(good("京A12345", 0.6), good("京A12845", 0.55))
+    assert PlateReader(ColorPlateDetector(), worse).read_crop(tilted).read.text == "京A12345"
+
+
 def test_broken_images_never_stop_the_run(tmp_path: Path) -> None:
     scene = scene_with_plate(tmp_path)
     data = scene.read_bytes()
@@ -387,6 +407,28 @@ def test_a_barely_sure_read_is_refined_and_replaced_only_by_a_surer_one(tmp_path
     sure = Closer(TIGHT_BOX)
     PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.85)), refiner=sure).read_frame(image)
     assert sure.asked == []
+
+
+def test_a_sure_read_from_a_box_too_short_for_its_plate_gets_the_closer_look(tmp_path: Path) -> None:
+    """A candidate of aspect 2.2 read as a single-row plate (3.1-3.4) holds part of it: easypr_dev's
+    津MSY678, whose colour region held the left 70 % of the plate, read 津MSY677 at 0.87."""
+    image = load_image(str(scene_with_plate(tmp_path)))
+    short = Detection((240, 300, 350, 350), None, PlateColor.BLUE, 0.9)
+    closer = Closer(TIGHT_BOX)
+    ocr = Scripted(good("京A12344", 0.87), good("京A12345", 0.99))
+    [result] = PlateReader(Fixed(short), ocr, refiner=closer).read_frame(image)
+    assert closer.asked == [short] and result.read.text == "京A12345"
+
+    plate_shaped = Closer(TIGHT_BOX)
+    PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.87)), refiner=plate_shaped).read_frame(image)
+    assert plate_shaped.asked == []
+    surest = Closer(TIGHT_BOX)
+    PlateReader(Fixed(short), Scripted(good(conf=0.97)), refiner=surest).read_frame(image)
+    assert surest.asked == []
+    double_row = Closer(TIGHT_BOX)  # a yellow plate this narrow is a double-row one: no closer look
+    narrow = Detection((240, 300, 340, 350), None, PlateColor.YELLOW, 0.9)
+    PlateReader(Fixed(narrow), Scripted(good("京A12345", 0.87)), refiner=double_row).read_frame(image)
+    assert double_row.asked == []
 
 
 def test_only_unsure_candidates_are_refined_and_at_most_a_few(tmp_path: Path) -> None:
