@@ -90,7 +90,8 @@ class ArrivalEvent(BaseModel):
     def _plate_shape(cls, v: str) -> str:
         if not PLATE_TEXT_RE.fullmatch(v):
             raise ValueError(
-                f"plate {v!r} must be 7-9 characters of the Chinese plate alphabet "
+                f"车牌 {v!r} 须为 7-9 个车牌字符（省份、除 I/O 外的字母、数字、警学挂港澳使领应急；O 仅作发牌机关代号）"
+                f" / plate {v!r} must be 7-9 characters of the Chinese plate alphabet "
                 "(province, letters without I/O, digits, 警学挂港澳使领应急; O only as an authority code)"
             )
         return v
@@ -99,14 +100,14 @@ class ArrivalEvent(BaseModel):
     @classmethod
     def _char_conf_range(cls, v: list[float] | None) -> list[float] | None:
         if v is not None and any(not 0.0 <= c <= 1.0 for c in v):
-            raise ValueError("char_confidences must each lie in [0, 1]")
+            raise ValueError("逐字置信度须在 [0, 1] 之间 / char_confidences must each lie in [0, 1]")
         return v
 
     @field_validator("crop_ref", "frame_ref")
     @classmethod
     def _ref_relative(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is not None and (v.startswith("/") or ".." in v.split("/") or not re.fullmatch(r"[\w./-]+", v)):
-            raise ValueError(f"{info.field_name} must be a relative path without '..'")
+            raise ValueError(f"{info.field_name} 须为不含 '..' 的相对路径 / must be a relative path without '..'")
         return v
 
     def topic(self) -> str:
