@@ -117,11 +117,16 @@ def test_ocr_only_reads_the_whole_crop(tmp_path: Path) -> None:
     assert ocr.crops[0].shape == (36, 136, 3)
 
 
-def test_a_tilted_crop_is_also_read_levelled_and_the_surer_read_kept() -> None:
+def blue_plate_crop(background: tuple[int, int, int], angle: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+    """A rendered blue plate on a plain `background`: (level crop, the same turned by `angle` degrees)."""
     plate = cv2.resize(render_plate("京A12345", PlateType.BLUE), (176, 56))
-    canvas = cv2.copyMakeBorder(plate, 30, 30, 20, 20, cv2.BORDER_CONSTANT, value=(120, 120, 120))
-    turn = cv2.getRotationMatrix2D((canvas.shape[1] / 2, canvas.shape[0] / 2), 10.0, 1.0)
-    tilted = cv2.warpAffine(canvas, turn, canvas.shape[1::-1], borderValue=(120, 120, 120))
+    canvas = cv2.copyMakeBorder(plate, 30, 30, 20, 20, cv2.BORDER_CONSTANT, value=background)
+    turn = cv2.getRotationMatrix2D((canvas.shape[1] / 2, canvas.shape[0] / 2), angle, 1.0)
+    return canvas, cv2.warpAffine(canvas, turn, canvas.shape[1::-1], borderValue=background)
+
+
+def test_a_tilted_crop_is_also_read_levelled_and_the_surer_read_kept() -> None:
+    canvas, tilted = blue_plate_crop((120, 120, 120))
     ocr = Scripted(good("京A12845", 0.6), good("京A12345", 0.95))
     result = PlateReader(ColorPlateDetector(), ocr).read_crop(tilted)
     assert len(ocr.crops) == 2 and result.read.text == "京A12345"
@@ -139,10 +144,7 @@ def test_a_tilted_crop_is_also_read_levelled_and_the_surer_read_kept() -> None:
 def test_an_unsure_crop_the_colour_cannot_level_is_read_levelled_by_its_strokes() -> None:
     """A blue plate on a blue car: the colour region is the whole crop, so only the character rows
     tell the tilt (`edge.skew`); the turned crop is read too, the surer read kept."""
-    plate = cv2.resize(render_plate("京A12345", PlateType.BLUE), (176, 56))
-    canvas = cv2.copyMakeBorder(plate, 30, 30, 20, 20, cv2.BORDER_CONSTANT, value=(160, 70, 20))
-    turn = cv2.getRotationMatrix2D((canvas.shape[1] / 2, canvas.shape[0] / 2), 10.0, 1.0)
-    tilted = cv2.warpAffine(canvas, turn, canvas.shape[1::-1], borderValue=(160, 70, 20))
+    _, tilted = blue_plate_crop((160, 70, 20))
     ocr = Scripted(good("京A12845", 0.6), good("京A12345", 0.95))
     result = PlateReader(ColorPlateDetector(), ocr).read_crop(tilted)
     assert len(ocr.crops) == 2 and result.read.text == "京A12345" and result.crop is ocr.crops[1]
