@@ -220,7 +220,7 @@ class PlateReader:
         for det, crop, read in zip(detections, crops, reads, strict=True):
             if read.confidence < self.min_read_confidence or not is_valid_plate(read.text):
                 continue
-            ptype = plate_type_of(read.text, det.color, det.aspect, read.type_hint)
+            ptype = _plate_type(det, read)
             if self.tight_boxes:
                 det = _coloured_box(image, det, PLATE_COLORS[ptype])
             results.append(PlateResult(det, read, ptype, crop))
@@ -229,8 +229,8 @@ class PlateReader:
     def _refine(
         self, image: np.ndarray, detections: list[Detection], crops: list[np.ndarray], reads: list[PlateRead]
     ) -> None:
-        """Give the unsure candidates (read between `REFINE_MIN_CONFIDENCE` and `REFINE_BELOW`, or
-        `SHORT_BOX_REFINE_BELOW` for a candidate too short for its read (`_short`); best detector score first, at most `max_refines`) the refiner's corners and read them again;
+        """Give the unsure candidates (read between `REFINE_MIN_CONFIDENCE` and `_refine_below`, best
+        detector score first, at most `max_refines`) the refiner's corners and read them again;
         where that read is sure and surer than the first, it replaces it (in place); where it reads
         the same text, the refiner's box replaces the candidate's (the read stays). Reads are always
         grammatical (the decoder keeps to GA 36), so the confidence alone says how unsure a read is.
@@ -239,9 +239,7 @@ class PlateReader:
         gets the refiner's box too, not read again: the candidate was the plate with its surroundings."""
         assert self.refiner is not None
         unsure = [
-            i
-            for i, r in enumerate(reads)
-            if REFINE_MIN_CONFIDENCE <= r.confidence < (SHORT_BOX_REFINE_BELOW if _short(detections[i], r) else REFINE_BELOW)
+            i for i, r in enumerate(reads) if REFINE_MIN_CONFIDENCE <= r.confidence < _refine_below(detections[i], r)
         ]
         unsure.sort(key=lambda i: detections[i].score, reverse=True)
         loose = [
@@ -281,7 +279,7 @@ class PlateReader:
         the slope of its character rows (`edge.skew`), which needs no plate colour."""
         h, w = image.shape[:2]
         color = dominant_plate_color(image)
-        det = Detection((0, 0, w, h), None, color, 1.0)
+        det = whole = Detection((0, 0, w, h), None, color, 1.0)
         read, crop = self.recognizer.read(image), image
         corners = plate_corners_in_crop(image, color)
         if corners is not None:
@@ -298,8 +296,8 @@ class PlateReader:
                 level = rotate_level(image, angle)
                 second = self.recognizer.read(level)
                 if second.confidence > read.confidence:
-                    det, read, crop = Detection((0, 0, w, h), None, color, 1.0), second, level
-        return PlateResult(det, read, plate_type_of(read.text, color, det.aspect, read.type_hint), crop)
+                    det, read, crop = whole, second, level
+        return PlateResult(det, read, _plate_type(det, read), crop)
 
 
 _SAME_PLACE = 0.8
@@ -372,11 +370,16 @@ def _coloured_box(image: np.ndarray, detection: Detection, colour: PlateColor) -
     return replace(detection, box=box)
 
 
-def _short(detection: Detection, read: PlateRead) -> bool:
-    """Whether a candidate is too short for the single-row plate read in it (`SHORT_BOX_MAX_ASPECT`)."""
-    if detection.aspect >= SHORT_BOX_MAX_ASPECT or not is_valid_plate(read.text):
-        return False
-    return _plate_type(detection, read) is not PlateType.YELLOW_DOUBLE
+def _refine_below(detection: Detection, read: PlateRead) -> float:
+    """The confidence under which a candidate's read gets the refiner: `REFINE_BELOW`, or
+    `SHORT_BOX_REFINE_BELOW` where the candidate is too short for the single-row plate read in it
+    (`SHORT_BOX_MAX_ASPECT`)."""
+    short = (
+        detection.aspect < SHORT_BOX_MAX_ASPECT
+        and is_valid_plate(read.text)
+        and _plate_type(detection, read) is not PlateType.YELLOW_DOUBLE
+    )
+    return SHORT_BOX_REFINE_BELOW if short else REFINE_BELOW
 
 
 def _loose(detection: Detection, read: PlateRead) -> bool:

@@ -18,6 +18,7 @@ MAX_SKEW_DEG = 20.0
 SKEW_STEP_DEG = 1.0
 _ANGLES = np.arange(-MAX_SKEW_DEG, MAX_SKEW_DEG + SKEW_STEP_DEG / 2, SKEW_STEP_DEG)
 _SLOPES = np.tan(np.radians(_ANGLES))
+_MAX_SLOPE = float(np.abs(_SLOPES).max())
 _HEIGHT = 48
 """Rows the crop is resized to before the search: the profile's resolution at every crop size."""
 _EDGE_SHARE = 0.2
@@ -42,7 +43,7 @@ def text_skew(crop_bgr: np.ndarray) -> float:
         return 0.0
     # a row of slope s (y = y0 + s * x, image y pointing down) lands on one profile bin after
     # the shear y - s * x; the bins of every angle are counted in one pass
-    bins = _HEIGHT + 2 * int(np.ceil(width * np.abs(_SLOPES).max())) + 2
+    bins = _HEIGHT + 2 * int(np.ceil(width * _MAX_SLOPE)) + 2
     offset = bins // 2 - _HEIGHT // 2
     rows = np.rint(ys[None, :] - _SLOPES[:, None] * (xs[None, :] - width / 2)).astype(np.int64) + offset
     rows += np.arange(_ANGLES.size, dtype=np.int64)[:, None] * bins
