@@ -21,7 +21,7 @@ from edge.detect.color import ColorPlateDetector
 from edge.layout import plate_type_of
 from edge.reader import PlateReader, load_image, read_images_jsonl
 from edge.recognize import rectify
-from edge.types import Detection, PlateRead
+from edge.types import Detection, PlateRead, PlateResult
 
 
 class Scripted:
@@ -78,6 +78,21 @@ def test_unsure_or_malformed_reads_are_dropped(tmp_path: Path) -> None:
         PlateReader(ColorPlateDetector(), Scripted(good())).read_frame(np.zeros((300, 400, 3), np.uint8))
         == []
     )
+
+
+def test_a_read_sure_but_for_its_province_is_kept_with_its_low_confidence(tmp_path: Path) -> None:
+    image = load_image(str(scene_with_plate(tmp_path)))
+
+    def read(province: float, rest: float) -> list[PlateResult]:
+        chars = (province,) + (rest,) * 6
+        ocr = Scripted(PlateRead("桂ATK071", min(chars), chars))
+        return PlateReader(ColorPlateDetector(), ocr).read_frame(image)
+
+    kept = read(0.28, 0.96)
+    assert [r.read.text for r in kept] == ["桂ATK071"] and kept[0].read.confidence == 0.28
+    assert read(0.28, 0.85) == []  # one unsure serial character: not plainly a plate
+    assert read(0.15, 0.99) == []  # a province this unsure: rarely a plate at all
+    assert read(0.45, 0.45) == []
 
 
 def test_jsonl_records_match_plate_eval(tmp_path: Path) -> None:
