@@ -406,6 +406,19 @@ def test_a_refined_read_replaces_the_first_only_when_it_is_sure(tmp_path: Path, 
     assert result.read.text == "京A12345" and result.detection == PLATE_BOX
 
 
+def test_a_refined_read_that_would_be_kept_rescues_a_first_read_that_would_not(tmp_path: Path) -> None:
+    """Nothing kept is traded away: the first read would have been dropped."""
+    image = load_image(str(scene_with_plate(tmp_path)))
+    first = PlateRead("湘KL6893", 0.27, (0.27, 1.0, 1.0, 1.0, 0.99, 0.75, 0.98))
+    refined = PlateRead("陕KL6893", 0.56, (0.56, 1.0, 1.0, 1.0, 0.99, 0.99, 0.99))
+    reader = PlateReader(Fixed(PLATE_BOX), Scripted(first, refined), refiner=Closer(TIGHT_BOX))
+    [result] = reader.read_frame(image)
+    assert result.read is refined and result.detection.box == TIGHT_BOX.box
+
+    unkept = PlateRead("陕KL6893", 0.45, (0.45, 1.0, 1.0, 1.0, 0.99, 0.6, 0.99))  # a serial character unsure
+    assert PlateReader(Fixed(PLATE_BOX), Scripted(first, unkept), refiner=Closer(TIGHT_BOX)).read_frame(image) == []
+
+
 def test_a_barely_sure_read_is_refined_and_replaced_only_by_a_surer_one(tmp_path: Path) -> None:
     """A box holding part of a plate can read "surely" as another plate: reads just above the sure
     line get the closer look too, and keep their place unless the refined read is surer."""
