@@ -52,8 +52,9 @@ _COMPOUND_SURNAMES = (
 
 
 PROBABLE_NOTE = Label(
-    "车牌可能识别有误（相似字符），请核对车牌后再称呼客户",
-    "The plate may be misread (look-alike characters): check it before greeting the customer by name",
+    "车牌可能识别有误（相似字符或看不清的省份），请核对车牌后再称呼客户",
+    "The plate may be misread (a look-alike character or an unclear province): check it before greeting "
+    "the customer by name",
 )
 
 
@@ -413,7 +414,7 @@ def build_alerts(
     # names from the per-process cache of the site table: no query per arrival
     front = frontdesk_payload(arrival, file, a, tz, site_name(session, site_code) if site_code else None)
     if arrival.match == "probable":
-        found = match if match is not None else match_vehicle(session, arrival.plate)
+        found = match if match is not None else match_vehicle(session, arrival.plate, read_sure=False)
         front["match_alternatives"] = list(found.alternatives)
     front.update(
         _desk_extras(session, file, tasks, today, tz)

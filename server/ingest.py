@@ -31,7 +31,7 @@ from server.alerts import Alerts, build_alerts
 from server.config import ServerSettings
 from server.db import insert_new, local_today, session_scope
 from server.logs import log_event
-from server.matching import CONFUSABLE_GROUPS, match_vehicle, normalize_plate
+from server.matching import CONFUSABLE_GROUPS, SURE_READ_FROM, match_vehicle, normalize_plate
 from server.models import Arrival
 from server.push import Audience, PushHub
 from server.tasks import open_arrival_task
@@ -143,7 +143,7 @@ class ArrivalProcessor:
                 if event.revision <= stored.revision:
                     return self._duplicate(event_id, plate, event.revision, stored.revision)
                 return self._correct(session, stored, event)
-            found = match_vehicle(session, plate)
+            found = match_vehicle(session, plate, event.confidence >= SURE_READ_FROM)
             vehicle = found.vehicle
             arrival = Arrival(
                 event_id=event_id,
@@ -193,7 +193,7 @@ class ArrivalProcessor:
         plate = normalize_plate(event.plate)
         old_plate = arrival.plate
         tz = self._settings.tz
-        found = match_vehicle(session, plate)
+        found = match_vehicle(session, plate, event.confidence >= SURE_READ_FROM)
         arrival.plate = plate
         arrival.confidence = event.confidence
         arrival.plate_color = event.plate_color.value

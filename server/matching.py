@@ -41,6 +41,12 @@ as the authority code of public-security plates, 粤O·A2160, which staff may ha
 1/T and M/H are the edge's own measured misreads (models/README.md: a `1` under a mounting rivet
 reads `T`; a dim `M` reads `H`)."""
 _CONFUSABLE = {c: group.replace(c, "") for group in CONFUSABLE_GROUPS for c in group}
+SURE_READ_FROM = 0.5
+"""An arrival read less surely than this (its least sure character; the edge keeps a read whose
+serial is sure but whose province is not down to 0.2) is never an *exact* match: the car on file
+under that very plate is only *probable*, listed with the cars one confusable character or one
+province away, so the front desk checks the plate before greeting anyone by name. Below 0.5 the
+edge's reads were right no more often than wrong (docs/edge.md)."""
 MIN_VEHICLES_FOR_STATS = 5
 """Claim statistics of a model are shown only when that many cars back them (no re-identification)."""
 
@@ -153,13 +159,17 @@ _LATEST_QUOTE = (
 )
 
 
-def match_vehicle(session: Session, plate: str) -> PlateMatch:
-    """The car behind a read plate, and how sure the match is."""
+def match_vehicle(session: Session, plate: str, read_sure: bool = True) -> PlateMatch:
+    """The car behind a read plate, and how sure the match is. `read_sure=False` (a read under
+    `SURE_READ_FROM`): the car on file under the plate as read is a *probable* match, with the
+    cars one confusable character or another province away as its alternatives."""
     plate = normalize_plate(plate)
     # the owner comes along: one round trip instead of two for the arrival's file
     exact = session.exec(_EXACT_WITH_OWNER, params={"plate": plate}).first()
     if exact is not None:
-        return PlateMatch(exact[0], "exact", owner=exact[1])
+        if read_sure:
+            return PlateMatch(exact[0], "exact", owner=exact[1])
+        return PlateMatch(exact[0], "probable", _on_file(session, _variants(plate)), exact[1])
     aliased = session.exec(
         _with_owner()
         .join(PlateAlias, col(PlateAlias.vehicle_id) == col(Vehicle.id))
@@ -167,13 +177,26 @@ def match_vehicle(session: Session, plate: str) -> PlateMatch:
     ).first()
     if aliased is not None:
         return PlateMatch(aliased[0], "alias", owner=aliased[1])
-    variants = confusable_variants(plate) + province_variants(plate)
+    variants = _variants(plate)
     found = {v.plate: (v, c) for v, c in session.exec(_with_owner().where(col(Vehicle.plate).in_(variants)))}
     ordered = [found[p] for p in variants if p in found]
     if not ordered:
         return PlateMatch(None, "none")
     (vehicle, owner), others = ordered[0], ordered[1:]
     return PlateMatch(vehicle, "probable", tuple(v.plate for v, _ in others), owner)
+
+
+def _variants(plate: str) -> list[str]:
+    """The plates a misread of `plate` may stand for, likeliest first."""
+    return confusable_variants(plate) + province_variants(plate)
+
+
+def _on_file(session: Session, plates: list[str]) -> tuple[str, ...]:
+    """Those of `plates` that are cars on file, in the order given."""
+    if not plates:
+        return ()
+    known = set(session.exec(select(Vehicle.plate).where(col(Vehicle.plate).in_(plates))))
+    return tuple(p for p in plates if p in known)
 
 
 def load_vehicle_file(session: Session, vehicle: Vehicle, owner: Customer | None = None) -> VehicleFile:

@@ -120,6 +120,31 @@ def test_a_misread_plate_is_a_probable_match_that_staff_confirm(client: TestClie
     assert again.alerts.frontdesk["match"] == "alias" and again.alerts.frontdesk["match_note"] is None
 
 
+def test_an_unsure_read_is_never_an_exact_match(client: TestClient) -> None:
+    """The edge keeps a read whose serial is sure and whose province is not (at 0.2-0.5): the car on
+    file under that plate is then only probable, and a car with the same serial under another
+    province is offered as the alternative."""
+    with Session(client.app.state.engine) as s:
+        plates = {v.plate for v in s.exec(select(Vehicle)).all()}
+        read = next(p for p in sorted(plates) if p[0] != "藏" and not set(province_variants(p)) & plates)
+        twin = "藏" + read[1:]
+        s.add(Vehicle(plate=twin, brand="测试", model="同号车"))
+        s.commit()
+    unsure = ArrivalEvent(
+        site="demo", camera="gate-1", plate=read, confidence=0.28, captured_at=now_local() - timedelta(hours=3)
+    )
+    front = client.app.state.processor.handle_arrival(unsure).alerts.frontdesk
+    assert front["match"] == "probable" and front["known"] is True
+    assert front["match_alternatives"] == [twin] and front["match_note"]["zh"].startswith("车牌可能识别有误")
+    with Session(client.app.state.engine) as s:
+        assert match_vehicle(s, read).kind == "exact"
+        found = match_vehicle(s, read, read_sure=False)
+        assert (found.kind, found.vehicle.plate, found.alternatives) == ("probable", read, (twin,))
+        assert match_vehicle(s, twin, read_sure=False).alternatives == (read,)
+        s.delete(s.exec(select(Vehicle).where(Vehicle.plate == twin)).one())  # the module's other tests
+        s.commit()
+
+
 def test_unlinking_a_wrong_alias_match_deletes_the_alias(client: TestClient) -> None:
     vehicle, misread = misread_of(client, skip=1)
     with Session(client.app.state.engine) as s:
