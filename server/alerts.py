@@ -20,7 +20,14 @@ from dealergate.plates import mask_plate, region_of
 from server import renewal
 from server.db import local_day_bounds
 from server.kiosk_cards import arrival_card_ids
-from server.matching import PlateMatch, VehicleFile, common_claim_types, load_vehicle_file, match_vehicle
+from server.matching import (
+    SURE_READ_FROM,
+    PlateMatch,
+    VehicleFile,
+    common_claim_types,
+    load_vehicle_file,
+    match_vehicle,
+)
 from server.models import Arrival, Customer, Gender, Vehicle
 from server.queries import advisor_states, appointment_today, open_tasks
 from server.renewal import (
@@ -51,6 +58,11 @@ _COMPOUND_SURNAMES = (
 )
 
 
+UNSURE_READ_NOTE = Label(
+    "车牌识别不确定（省份或字符看不清），请核对车牌",
+    "The plate was not read surely (an unclear province or character): check it",
+)
+"""Shown for an arrival read under `SURE_READ_FROM` that matched no car: it may be a car on file."""
 PROBABLE_NOTE = Label(
     "车牌可能识别有误（相似字符或看不清的省份），请核对车牌后再称呼客户",
     "The plate may be misread (a look-alike character or an unclear province): check it before greeting "
@@ -187,7 +199,7 @@ def frontdesk_payload(
         "confidence": round(arrival.confidence, 3),
         "match": arrival.match,
         "match_alternatives": [],
-        "match_note": None,
+        "match_note": _label(UNSURE_READ_NOTE) if arrival.confidence < SURE_READ_FROM else None,
         "known": file is not None,
         "customer": None,
         "vehicle": None,

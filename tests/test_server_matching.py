@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -143,6 +144,17 @@ def test_an_unsure_read_is_never_an_exact_match(client: TestClient) -> None:
         assert match_vehicle(s, twin, read_sure=False).alternatives == (read,)
         s.delete(s.exec(select(Vehicle).where(Vehicle.plate == twin)).one())  # the module's other tests
         s.commit()
+
+
+def test_an_unsure_read_of_no_car_on_file_asks_the_front_desk_to_check_it(client: TestClient) -> None:
+    def front(plate: str, confidence: float) -> dict[str, Any]:
+        event = ArrivalEvent(site="demo", camera="gate-1", plate=plate, confidence=confidence, captured_at=now_local())
+        return client.app.state.processor.handle_arrival(event).alerts.frontdesk
+
+    unsure = front("藏Z9Z9Z9", 0.31)
+    assert unsure["known"] is False and unsure["match"] == "none"
+    assert unsure["match_note"]["zh"].startswith("车牌识别不确定") and unsure["match_note"]["en"]
+    assert front("藏Z8Z8Z8", 0.93)["match_note"] is None
 
 
 def test_unlinking_a_wrong_alias_match_deletes_the_alias(client: TestClient) -> None:
