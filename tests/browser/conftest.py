@@ -88,16 +88,16 @@ def publish(live_server: LiveServer, mqtt_broker: EmbeddedBroker) -> Iterator[Pu
     client.loop_start()
 
     def _publish(plate: str, plate_type: PlateType = PlateType.BLUE, **fields: Any) -> ArrivalEvent:
-        event = ArrivalEvent(
-            site=live_server.site,
-            camera="gate-1",
-            plate=plate,
-            confidence=0.97,
-            plate_type=plate_type,
-            plate_color=PLATE_COLORS.get(plate_type, PlateColor.UNKNOWN),
-            captured_at=now_local(),
-            **fields,
-        )
+        values: dict[str, Any] = {
+            "site": live_server.site,
+            "camera": "gate-1",
+            "plate": plate,
+            "confidence": 0.97,
+            "plate_type": plate_type,
+            "plate_color": PLATE_COLORS.get(plate_type, PlateColor.UNKNOWN),
+            "captured_at": now_local(),
+        }
+        event = ArrivalEvent(**{**values, **fields})
         info = client.publish(event.topic(), event.to_payload(), qos=1)
         info.wait_for_publish(timeout=10)
         assert info.is_published(), "broker did not acknowledge the arrival"

@@ -268,3 +268,23 @@ def test_a_sister_store_customer_is_marked_on_the_tablet(
     expect(head).to_have_text(f"Customer of {a['file_site']['en']}")
     expect(queued).to_have_text("Sister store")
     assert watch.problems == [], "\n".join(watch.problems)
+
+
+def test_an_unsure_read_warns_the_advisor_before_the_name(
+    live_server: LiveServer, new_context: NewContext, publish: Publish, next_car: Callable[..., Car]
+) -> None:
+    """A read the edge was unsure of (a half-hidden province) matches the car on file only as probable:
+    the opened arrival says to check the plate, as the front desk's card does (in both languages)."""
+    page, watch, frames = _tablet(new_context, live_server, TABLET)
+    car = next_car()
+    publish(car.plate, car.plate_type, confidence=0.31)
+    item = page.locator(f'.arrival-card--queue[data-plate="{car.plate}"]')
+    expect(item.locator(".aq-name")).to_have_text(car.honorific)
+    item.click()
+    a = pushed_arrival(frames, car.plate)
+    assert a["match"] == "probable" and a["match_note"] is not None
+    warn = page.locator(".d-card .d-warn")
+    expect(warn).to_have_text(a["match_note"]["zh"])
+    set_lang(page, "en")
+    expect(warn).to_have_text(a["match_note"]["en"])
+    assert watch.problems == [], "\n".join(watch.problems)

@@ -290,6 +290,8 @@
         el("span", { class: "spacer" }),
         a ? el("span", { class: "faint", text: `${DG.timeHM(a.captured_at)} · ${a.camera}` }) : null),
       el("div", { class: "d-car", text: car ? `${car.brand} ${car.model} ${car.series || ""}` : I18N.t("fd.unknown.sub") }));
+    // a probable match or an unsure read: check the plate before greeting anyone by name
+    if (a && a.match_note) head.append(el("div", { class: "d-warn", role: "note", text: I18N.pick(a.match_note) }));
     if (a ? a.known : true) {
       const p = a ? a.policy : null;
       head.append(el("div", { class: "d-grid" },
