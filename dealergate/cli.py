@@ -137,7 +137,7 @@ def read(
 ) -> None:
     """识别图片中的车牌 / read the plates in still images."""
     from edge.config import EdgeSettings
-    from edge.reader import PlateReader, read_images_jsonl
+    from edge.reader import PlateReader, describe_record, read_images_jsonl
 
     try:
         reader = PlateReader.from_settings(EdgeSettings(), stream=False, thorough=thorough)
@@ -148,8 +148,7 @@ def read(
         if jsonl:
             typer.echo(json.dumps(record, ensure_ascii=False))
         else:
-            texts = ", ".join(f"{p['text']} ({p['confidence']:.2f})" for p in record["plates"]) or "—"
-            typer.echo(f"{record['image']}: {texts}  [{record['ms']:.1f} ms]")
+            typer.echo(describe_record(record))
 
 
 @contract_app.command("schema")

@@ -477,3 +477,17 @@ def read_images_jsonl(
             results = reader.read_frame(image)
         ms = (time.perf_counter() - t0) * 1000.0
         yield {"image": path, "ms": round(ms, 2), "plates": [_plate_record(r) for r in results]}
+
+
+def describe_record(record: dict[str, Any]) -> str:
+    """One line for a person from a `read_images_jsonl` record: each plate with its confidence and,
+    for a read kept though unsure (`SURE_SERIAL_FROM`), the positions of its unclear characters."""
+    if "error" in record:
+        return f"{record['image']}: 无法读取 / unreadable: {record['error']}"
+    texts = []
+    for plate in record["plates"]:
+        text, chars = plate["text"], plate["char_confidences"]
+        unclear = [str(i + 1) for i, c in enumerate(chars) if c < MIN_READ_CONFIDENCE]
+        note = f", 看不清第 {'、'.join(unclear)} 位 / unclear: {', '.join(unclear)}" if unclear else ""
+        texts.append(f"{text} ({plate['confidence']:.2f}{note})")
+    return f"{record['image']}: {', '.join(texts) or '—'}  [{record['ms']:.1f} ms]"

@@ -19,7 +19,7 @@ from dealergate.synth.plate_render import render_plate
 from edge.config import EdgeSettings
 from edge.detect.color import ColorPlateDetector
 from edge.layout import plate_type_of
-from edge.reader import PlateReader, load_image, read_images_jsonl
+from edge.reader import PlateReader, describe_record, load_image, read_images_jsonl
 from edge.recognize import rectify
 from edge.types import Detection, PlateRead, PlateResult
 
@@ -188,6 +188,15 @@ def test_broken_images_never_stop_the_run(tmp_path: Path) -> None:
     assert recs[2]["plates"] == [] and "error" in recs[2]
     assert "error" not in recs[1] and "error" not in recs[3]
     assert [p["text"] for p in recs[3]["plates"]] == ["京A12345"]
+    assert describe_record(recs[0]).startswith(f"{garbage}: 无法读取 / unreadable: ")
+
+
+def test_a_person_reads_which_characters_were_unclear() -> None:
+    unsure = {"text": "桂ATK071", "confidence": 0.28, "char_confidences": [0.28, 1.0, 0.99, 0.96, 0.98, 0.99, 0.98]}
+    sure = {"text": "京A12345", "confidence": 0.9, "char_confidences": [0.9] * 7}
+    record = {"image": "a.jpg", "ms": 12.34, "plates": [unsure, sure]}
+    assert describe_record(record) == "a.jpg: 桂ATK071 (0.28, 看不清第 1 位 / unclear: 1), 京A12345 (0.90)  [12.3 ms]"
+    assert describe_record({"image": "b.jpg", "ms": 3.0, "plates": []}) == "b.jpg: —  [3.0 ms]"
 
 
 def test_truncated_jpeg_loads_through_the_fallback(tmp_path: Path) -> None:
