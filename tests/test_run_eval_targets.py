@@ -38,3 +38,21 @@ def test_each_evaluated_set_is_checked_against_its_targets() -> None:
 def test_a_figure_the_set_did_not_report_is_not_met() -> None:
     (check,) = run_eval.check_targets({"synthetic_green": {}})
     assert check["met"] is False and check["value"] is None
+
+
+def test_painting_out_the_labelled_plates_keeps_the_rest_of_the_photo(tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    source = tmp_path / "set"
+    (source / "images").mkdir(parents=True)
+    photo = np.full((200, 300, 3), 30, np.uint8)
+    photo[90:110, 100:200] = 250  # a bright plate-sized strip
+    cv2.imwrite(str(source / "images" / "a.png"), photo)
+    labels = "image,plate,color,cx,cy,w,h,angle,primary\nimages/a.png,京A12345,blue,150,100,100,20,0,1\n"
+    (source / "labels.csv").write_text(labels, encoding="utf-8")
+    folder = run_eval.write_painted(source, tmp_path / "painted")
+    painted = cv2.imread(str(folder / "images" / "a.png"))
+    assert (folder / "labels.csv").read_text(encoding="utf-8") == labels
+    assert np.abs(painted[85:116, 90:211].astype(int) - 128).max() <= 3  # the plate and a margin: grey
+    assert np.abs(painted[:60].astype(int) - 30).max() <= 3 and np.abs(painted[150:].astype(int) - 30).max() <= 3
