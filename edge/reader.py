@@ -176,8 +176,9 @@ class PlateReader:
 
         Reads that break every plate grammar or are unsure are dropped: on a frame they are a
         grille or a shop sign far more often than a plate — except a read unsure of its province
-        alone (`SURE_SERIAL_FROM`), which is kept with its low confidence. `allow_fallback=False` keeps to the
-        cheap detector and its own reads (the edge's idle check reads): no fallback, no refiner.
+        alone (`SURE_SERIAL_FROM`), which is kept with its low confidence. `allow_fallback=False`
+        keeps to the cheap detector and its own reads (the edge's idle check reads): no fallback,
+        no refiner.
         """
         results = self._read(image, self.detector.detect(image), allow_fallback)
         standing = self._standing(results)

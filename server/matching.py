@@ -166,37 +166,25 @@ def match_vehicle(session: Session, plate: str, read_sure: bool = True) -> Plate
     plate = normalize_plate(plate)
     # the owner comes along: one round trip instead of two for the arrival's file
     exact = session.exec(_EXACT_WITH_OWNER, params={"plate": plate}).first()
-    if exact is not None:
-        if read_sure:
-            return PlateMatch(exact[0], "exact", owner=exact[1])
-        return PlateMatch(exact[0], "probable", _on_file(session, _variants(plate)), exact[1])
-    aliased = session.exec(
-        _with_owner()
-        .join(PlateAlias, col(PlateAlias.vehicle_id) == col(Vehicle.id))
-        .where(PlateAlias.alias == plate)
-    ).first()
-    if aliased is not None:
-        return PlateMatch(aliased[0], "alias", owner=aliased[1])
-    variants = _variants(plate)
+    if exact is not None and read_sure:
+        return PlateMatch(exact[0], "exact", owner=exact[1])
+    if exact is None:
+        aliased = session.exec(
+            _with_owner()
+            .join(PlateAlias, col(PlateAlias.vehicle_id) == col(Vehicle.id))
+            .where(PlateAlias.alias == plate)
+        ).first()
+        if aliased is not None:
+            return PlateMatch(aliased[0], "alias", owner=aliased[1])
+    variants = confusable_variants(plate) + province_variants(plate)
     found = {v.plate: (v, c) for v, c in session.exec(_with_owner().where(col(Vehicle.plate).in_(variants)))}
     ordered = [found[p] for p in variants if p in found]
+    if exact is not None:  # an unsure read of a car on file: probable, its look-alikes the alternatives
+        return PlateMatch(exact[0], "probable", tuple(v.plate for v, _ in ordered), exact[1])
     if not ordered:
         return PlateMatch(None, "none")
     (vehicle, owner), others = ordered[0], ordered[1:]
     return PlateMatch(vehicle, "probable", tuple(v.plate for v, _ in others), owner)
-
-
-def _variants(plate: str) -> list[str]:
-    """The plates a misread of `plate` may stand for, likeliest first."""
-    return confusable_variants(plate) + province_variants(plate)
-
-
-def _on_file(session: Session, plates: list[str]) -> tuple[str, ...]:
-    """Those of `plates` that are cars on file, in the order given."""
-    if not plates:
-        return ()
-    known = set(session.exec(select(Vehicle.plate).where(col(Vehicle.plate).in_(plates))))
-    return tuple(p for p in plates if p in known)
 
 
 def load_vehicle_file(session: Session, vehicle: Vehicle, owner: Customer | None = None) -> VehicleFile:
