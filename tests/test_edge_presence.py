@@ -139,7 +139,11 @@ def test_run_publishes_status_and_heartbeats(
     assert kinds.count("arrival") == 2 == stats.delivered
     beats = [EdgeHeartbeat.from_payload(p) for t, p in messages if t == heartbeat_topic(s.site, s.camera)]
     assert 6 <= len(beats) <= 11  # every 0.4 s for 4 s
-    assert all(b.source_state == "connected" and b.outbox_depth == 0 for b in beats)
+    # a beat may fall just after the clip's end or between an arrival's outbox write and its PUBACK
+    states = [b.source_state for b in beats]
+    assert set(states[:-1]) == {"connected"} and states[-1] in ("connected", "ended")
+    depths = [b.outbox_depth for b in beats]
+    assert max(depths) <= 2 and depths.count(0) >= len(beats) - 2
     assert all(20 <= b.fps <= 30 for b in beats[1:-1])  # the clip's own rate: 25 fps
     assert sum(b.arrivals for b in beats) <= 2
     latencies = [b.arrival_latency_ms for b in beats if b.arrival_latency_ms is not None]
