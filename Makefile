@@ -7,12 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SYSTEM_STAMP := var/.system-deps
 
-.PHONY: demo test env system-deps eval schema bench bench-screens clean help
+.PHONY: demo test env system-deps eval eval-robust schema bench bench-screens clean help
 
 help:
 	@echo "make demo   — 一键演示 / run broker + server + edge on a sample gate clip"
 	@echo "make test   — 运行全部测试 / run the whole test suite"
 	@echo "make eval   — 车牌识别评测 / score plate reading on ../shared/datasets"
+	@echo "make eval-robust — 鲁棒性评测 / easypr_dev under darker, brighter, blurred, rescaled ... photos"
 	@echo "make bench  — 边缘性能基准 / edge speed, latency, idle CPU, accuracy as one JSON object"
 	@echo "make bench-screens — 前台大屏延迟 / MQTT publish → card on 50 front-desk screens, one JSON object"
 	@echo "make bench-server — 门店服务器基准 / arrival → alerts on 300k customers, SQLite and PostgreSQL, one JSON object"
@@ -41,6 +42,10 @@ test: env
 # plate reading on ../shared/datasets (easypr full scenes, real crops) and fixed-seed synthetic crops
 eval: env
 	$(BIN)/python models/run_eval.py
+
+# easypr_dev again under photometric and scale changes (models/README.md, "Robustness"): ~6 min.
+eval-robust: env
+	$(BIN)/python models/run_eval.py --only easypr_dev --robustness
 
 schema: env
 	$(BIN)/dealergate contract schema

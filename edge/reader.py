@@ -19,6 +19,7 @@ from dealergate.plates import PLATE_COLORS, PlateColor, PlateType, is_valid_plat
 from edge.config import EdgeSettings
 from edge.detect import Detector, Refiner, make_detector
 from edge.detect.color import box_overlap, dominant_plate_color, plate_corners_in_crop
+from edge.exposure import corrected
 from edge.layout import plate_type_of
 from edge.province import LIFT_REST_FROM
 from edge.recognize import FastPlateRecognizer, Recognizer, rectify
@@ -178,8 +179,10 @@ class PlateReader:
         grille or a shop sign far more often than a plate — except a read unsure of its province
         alone (`SURE_SERIAL_FROM`), which is kept with its low confidence. `allow_fallback=False`
         keeps to the cheap detector and its own reads (the edge's idle check reads): no fallback,
-        no refiner.
+        no refiner. An underexposed frame is brightened first (`edge.exposure`): boxes are the
+        frame's, crops the brightened frame's.
         """
+        image = corrected(image)
         results = self._read(image, self.detector.detect(image), allow_fallback)
         standing = self._standing(results)
         min_w = MAIN_PLATE_MIN_SHARE * image.shape[1]

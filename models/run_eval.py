@@ -16,6 +16,10 @@ Prints one table row per set, then each of issue 3's targets (`TARGETS`) as met 
 all summaries and the target checks to var/eval/summary.json. Last, the reads on easypr_dev with
 every labelled plate painted out (`write_painted`): what the reader finds on signs, grilles and
 lamps, or plates the labels leave out — the false reads a new set of photographs may bring.
+
+`--robustness` scores easypr_dev again under each of `PERTURBATIONS` (darker, brighter, a colour
+cast, heavier JPEG, sensor noise, defocus, smaller and larger photos): how much of the figure above
+holds for cameras unlike easypr_dev's. Not a target; a guard against tuning to 128 photographs.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import csv
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -142,6 +147,75 @@ def write_painted(source: Path, folder: Path) -> Path:
     return folder
 
 
+def _gain(image: np.ndarray, bgr: tuple[float, float, float], offset: float = 0.0) -> np.ndarray:
+    return np.clip(image.astype(np.float32) * np.array(bgr, np.float32) + offset, 0, 255).astype(np.uint8)
+
+
+def _same(image: np.ndarray) -> np.ndarray:
+    return image
+
+
+Change = tuple[float, Callable[[np.ndarray], np.ndarray], int]
+"""(scale, change of the pixels, JPEG quality the changed photo is written at)."""
+PERTURBATIONS: dict[str, Change] = {
+    "none (JPEG 95 copy)": (1.0, _same, 95),
+    "dark (×0.55)": (1.0, lambda im: _gain(im, (0.55, 0.55, 0.55)), 95),
+    "bright (×1.4 + 20)": (1.0, lambda im: _gain(im, (1.4, 1.4, 1.4), 20.0), 95),
+    "warm cast (B ×0.8, R ×1.2)": (1.0, lambda im: _gain(im, (0.8, 1.0, 1.2)), 95),
+    "JPEG quality 40": (1.0, _same, 40),
+    "noise (σ 8)": (
+        1.0,
+        lambda im: np.clip(im + np.random.default_rng(0).normal(0, 8, im.shape), 0, 255).astype(np.uint8),
+        95,
+    ),
+    "defocus (Gaussian σ 1 px)": (1.0, lambda im: cv2.GaussianBlur(im, (0, 0), 1.0), 95),
+    "scale ×0.7": (0.7, _same, 95),
+    "scale ×1.4": (1.4, _same, 95),
+}
+"""What `--robustness` does to easypr_dev; photometric changes keep the labels, a scale scales them."""
+
+
+def write_perturbed(source: Path, folder: Path, name: str) -> Path:
+    """A copy of the full-scene set `source` changed by `PERTURBATIONS[name]`: every photo rescaled
+    (labels with it), changed and written as JPEG at the change's quality (95: as the painted copy)."""
+    scale, pixels, quality = PERTURBATIONS[name]
+    stamp = folder / ".perturbed"
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == name:
+        return folder
+    with (source / "labels.csv").open(encoding="utf-8") as f:
+        labels = list(csv.DictReader(f))
+    names: dict[str, str] = {}
+    for image_name in sorted({row["image"] for row in labels}):
+        image = load_image(str(source / image_name))
+        if scale != 1.0:
+            size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        names[image_name] = str(Path(image_name).with_suffix(".jpg"))
+        (folder / names[image_name]).parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(folder / names[image_name]), pixels(image), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    for row in labels:
+        row["image"] = names[row["image"]]
+        for key in ("cx", "cy", "w", "h"):
+            row[key] = f"{float(row[key]) * scale:.1f}"
+    with (folder / "labels.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(labels[0]))
+        w.writeheader()
+        w.writerows(labels)
+    stamp.write_text(name, encoding="utf-8")
+    return folder
+
+
+def robustness(easypr: Path) -> dict[str, dict[str, float]]:
+    """easypr_dev's figures under each of `PERTURBATIONS`, printed as a table."""
+    print(f"\n鲁棒性 / robustness (easypr_dev changed):\n{'change':30s} " + " ".join(f"{c:>15s}" for c in COLUMNS[:5]))
+    out: dict[str, dict[str, float]] = {}
+    for i, name in enumerate(PERTURBATIONS):
+        s = plate_eval(write_perturbed(easypr, OUT / f"easypr_robust_{i}", name), "")
+        out[name] = s
+        print(f"{name:30s} " + " ".join(f"{s[c]!s:>15}" for c in COLUMNS[:5]), flush=True)
+    return out
+
+
 def plate_eval(dataset: Path, flags: str) -> dict[str, float]:
     reader = f"{ROOT / '.venv' / 'bin' / 'dealergate'} read --jsonl {flags}".rstrip()
     proc = subprocess.run(
@@ -158,6 +232,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--per-type", type=int, default=200, help="synthetic crops per plate type")
     p.add_argument("--only", nargs="*", help="evaluate only these set names")
+    p.add_argument("--robustness", action="store_true", help="also score easypr_dev under PERTURBATIONS")
     a = p.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     crops = SHARED / "datasets" / "lpr_crops"
@@ -195,6 +270,8 @@ def main() -> None:
             f"\n车牌涂掉后的识别 / reads on easypr_dev with every labelled plate painted out: "
             f"{painted['false_reads']} (false reads, or plates the labels leave out)"
         )
+    if a.robustness:
+        report["robustness"] = robustness(easypr)
     (OUT / "summary.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"summaries: {OUT / 'summary.json'}")
 

@@ -56,3 +56,28 @@ def test_painting_out_the_labelled_plates_keeps_the_rest_of_the_photo(tmp_path: 
     assert (folder / "labels.csv").read_text(encoding="utf-8") == labels
     assert np.abs(painted[85:116, 90:211].astype(int) - 128).max() <= 3  # the plate and a margin: grey
     assert np.abs(painted[:60].astype(int) - 30).max() <= 3 and np.abs(painted[150:].astype(int) - 30).max() <= 3
+
+
+def test_a_perturbed_copy_scales_its_labels_with_its_photos(tmp_path: Path) -> None:
+    import csv
+
+    import cv2
+    import numpy as np
+
+    source = tmp_path / "set"
+    (source / "images").mkdir(parents=True)
+    photo = np.full((200, 300, 3), 100, np.uint8)
+    cv2.imwrite(str(source / "images" / "a.png"), photo)
+    labels = "image,plate,color,cx,cy,w,h,angle,primary\nimages/a.png,京A12345,blue,150,100,100,20,-2,1\n"
+    (source / "labels.csv").write_text(labels, encoding="utf-8")
+
+    larger = run_eval.write_perturbed(source, tmp_path / "larger", "scale ×1.4")
+    [row] = list(csv.DictReader((larger / "labels.csv").open(encoding="utf-8")))
+    assert row["image"] == "images/a.jpg" and row["plate"] == "京A12345" and row["angle"] == "-2"
+    assert [float(row[k]) for k in ("cx", "cy", "w", "h")] == [210.0, 140.0, 140.0, 28.0]
+    assert cv2.imread(str(larger / row["image"])).shape == (280, 420, 3)
+
+    darker = run_eval.write_perturbed(source, tmp_path / "dark", "dark (×0.55)")
+    assert abs(float(cv2.imread(str(darker / "images" / "a.jpg")).mean()) - 55) <= 2
+    again = run_eval.write_perturbed(source, tmp_path / "dark", "bright (×1.4 + 20)")  # a new change: written anew
+    assert abs(float(cv2.imread(str(again / "images" / "a.jpg")).mean()) - 160) <= 2
