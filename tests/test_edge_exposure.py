@@ -42,12 +42,24 @@ def test_a_black_frame_gets_at_most_the_gain_cap() -> None:
     assert exposure_gain(grey) == MAX_GAIN  # a single-channel frame too
 
 
-def test_the_reader_reads_crops_of_the_brightened_frame(tmp_path: Path) -> None:
+def test_the_still_image_reader_reads_crops_of_the_brightened_frame(tmp_path: Path) -> None:
     scene = load_image(str(scene_with_plate(tmp_path)))
     dark = (scene * 0.4).astype(np.uint8)
     ocr = Scripted(good())
-    [result] = PlateReader(ColorPlateDetector(), ocr).read_frame(dark)
+    [result] = PlateReader(ColorPlateDetector(), ocr, correct_exposure=True).read_frame(dark)
     x1, y1, x2, y2 = result.detection.box
     assert abs(x1 - 240) <= 8 and abs(y1 - 300) <= 8  # boxes are the frame's own
     seen = ocr.crops[0]
     assert seen.mean() > 2.0 * dark[y1:y2, x1:x2].mean()  # the OCR saw the brightened plate
+
+    stream = Scripted(good())
+    PlateReader(ColorPlateDetector(), stream).read_frame(dark)  # a stream's reader: the frame as it is
+    assert stream.crops[0].mean() < 1.2 * dark[y1:y2, x1:x2].mean()
+
+
+def test_only_the_still_image_reader_corrects_exposure() -> None:
+    from edge.config import EdgeSettings
+
+    settings = EdgeSettings(detector="color", fallback_detector="", refine_detector="")
+    assert PlateReader.from_settings(settings, stream=False).correct_exposure
+    assert not PlateReader.from_settings(settings, stream=True).correct_exposure
