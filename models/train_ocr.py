@@ -349,6 +349,35 @@ def write_glyph_swaps(
     return out
 
 
+RIGHT_CLIP = (0.02, 0.06)
+"""Share of a real crop's width cut off its right end by `write_right_clips`: the real crops are cut
+tight, so this takes a third to a half of the last character's cell and leaves its left part."""
+
+
+def write_right_clips(
+    rows: list[tuple[str, str, str]], crops: list[np.ndarray | None], per_crop: int, seed: int
+) -> list[tuple[str, str, str]]:
+    """`per_crop` copies of each real crop with its right end cut off (`RIGHT_CLIP`), label kept.
+
+    A detector's box often ends inside the last character (ccpd_heldout: a clipped K read 6, L read
+    1, 2 read M), while our synthetic crops are clipped by at most 3 % a side and the real ones not
+    at all: the model never saw half a last character."""
+    out_dir = DATA / "real_clip"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out: list[tuple[str, str, str]] = []
+    for i, (crop, (_rel, text, region)) in enumerate(zip(crops, rows, strict=True)):
+        if crop is None:
+            continue
+        rng = np.random.default_rng([seed, i, 11])
+        width = crop.shape[1]
+        for k in range(per_crop):
+            cut = max(1, round(width * rng.uniform(*RIGHT_CLIP)))
+            name = f"{i:05d}_{k}.jpg"
+            cv2.imwrite(str(out_dir / name), crop[:, : width - cut], [cv2.IMWRITE_JPEG_QUALITY, 95])
+            out.append((f"{out_dir.name}/{name}", text, region))
+    return out
+
+
 def real_plate_type(image: Path) -> PlateType:
     """Blue or yellow from the median hue of saturated pixels: the real sets only hold those two."""
     hsv = cv2.cvtColor(cv2.imread(str(image)), cv2.COLOR_BGR2HSV)
@@ -402,17 +431,21 @@ def cmd_generate(a: argparse.Namespace) -> None:
     val = write_synthetic(DATA / "synth_val", a.n_val, a.seed + 1, a.workers)
     real_train = real_rows("lyl8213_train.csv", DATA) + real_rows("ccpd_crops.csv", DATA, heldout=False)
     real_val = real_rows("lyl8213_valid.csv", DATA)
-    crops = read_crops(real_train) if a.province_swaps or a.glyph_swaps else []
+    crops = read_crops(real_train) if a.province_swaps or a.glyph_swaps or a.right_clips else []
     swaps = write_province_swaps(real_train, crops, a.province_swaps, a.seed) if a.province_swaps else []
     glyphs = write_glyph_swaps(real_train, crops, a.glyph_swaps, a.seed) if a.glyph_swaps else []
+    clips = write_right_clips(real_train, crops, a.right_clips, a.seed) if a.right_clips else []
     hard = (
         write_hard_synthetic(a.hard_pool, a.seed + HARD_SEED_OFFSET, a.hard_model, a.workers) if a.hard_pool else []
     )
-    write_csv(DATA / "train.csv", train + real_train * a.real_oversample + swaps + glyphs + hard * a.hard_repeat)
+    write_csv(
+        DATA / "train.csv", train + real_train * a.real_oversample + swaps + glyphs + clips + hard * a.hard_repeat
+    )
     write_csv(DATA / "val.csv", val + real_val)
     print(
         f"generated {len(train)} train + {len(val)} val synthetic, "
         f"{len(real_train)} real x{a.real_oversample}, {len(swaps)} province swaps, {len(glyphs)} glyph swaps, "
+        f"{len(clips)} right-clipped, "
         f"{len(hard)} hard x{a.hard_repeat} "
         f"in {time.perf_counter() - t0:.0f} s",
         flush=True,
@@ -516,6 +549,9 @@ def main(argv: list[str] | None = None) -> None:
     gen.add_argument("--province-swaps", type=int, default=5, help="province-swapped copies per real crop")
     gen.add_argument(
         "--glyph-swaps", type=int, default=8, help="glyph-swapped copies per real crop that cuts cleanly"
+    )
+    gen.add_argument(
+        "--right-clips", type=int, default=0, help="copies of each real crop with its right end cut off (0: none)"
     )
     gen.add_argument("--seed", type=int, default=1234)
     gen.add_argument(

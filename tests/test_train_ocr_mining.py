@@ -71,3 +71,17 @@ def test_a_mined_pool_is_reused_until_the_miner_changes(
     assert len(calls) == 1
     stamps = list((tmp_path / "synth_hard").glob(".done-*"))
     assert len(stamps) == 1  # the new pool replaced the old one, stamp included
+
+
+def test_right_clipped_copies_keep_the_label_and_lose_2_to_6_percent_of_the_width(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(train_ocr, "DATA", tmp_path)
+    crop = np.full((24, 94, 3), 200, np.uint8)
+    rows = [("a.jpg", "皖AK383K", "blue"), ("b.jpg", "苏E12345", "yellow")]
+    out = train_ocr.write_right_clips(rows, [crop, None], 3, SEED)  # an unreadable file makes no copy
+    assert [(text, region) for _rel, text, region in out] == [("皖AK383K", "blue")] * 3
+    widths = [cv2.imread(str(tmp_path / rel)).shape[1] for rel, _text, _region in out]
+    assert all(94 - round(94 * 0.06) <= w <= 94 - round(94 * 0.02) for w in widths)
+    assert len(set(widths)) > 1  # each copy is cut anew
+    assert train_ocr.write_right_clips(rows, [crop, None], 3, SEED) == out  # the same seed, the same copies
