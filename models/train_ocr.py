@@ -350,22 +350,24 @@ def write_glyph_swaps(
 
 
 RIGHT_CLIP = (0.02, 0.06)
-"""Share of a real crop's width cut off its right end by `write_right_clips`: the real crops are cut
+"""Share of a crop's width cut off its right end by `write_right_clips`: the real crops are cut
 tight, so this takes a third to a half of the last character's cell and leaves its left part."""
 
 
-def write_right_clips(
-    rows: list[tuple[str, str, str]], crops: list[np.ndarray | None], per_crop: int, seed: int
-) -> list[tuple[str, str, str]]:
-    """`per_crop` copies of each real crop with its right end cut off (`RIGHT_CLIP`), label kept.
+def write_right_clips(rows: list[tuple[str, str, str]], per_crop: int, seed: int) -> list[tuple[str, str, str]]:
+    """`per_crop` copies of each crop of `rows` (paths relative to DATA) with its right end cut off
+    (`RIGHT_CLIP`), label kept.
 
     A detector's box often ends inside the last character (ccpd_heldout: a clipped K read 6, L read
     1, 2 read M), while our synthetic crops are clipped by at most 3 % a side and the real ones not
-    at all: the model never saw half a last character."""
+    at all: the model never saw half a last character. The generator clips the province swaps, not
+    the real crops themselves: those are half 皖, and 4,371 clipped copies of them (v20) taught the
+    model to read an unclear province as 皖 again."""
     out_dir = DATA / "real_clip"
     out_dir.mkdir(parents=True, exist_ok=True)
     out: list[tuple[str, str, str]] = []
-    for i, (crop, (_rel, text, region)) in enumerate(zip(crops, rows, strict=True)):
+    for i, (rel, text, region) in enumerate(rows):
+        crop = cv2.imread(str(DATA / rel))
         if crop is None:
             continue
         rng = np.random.default_rng([seed, i, 11])
@@ -431,10 +433,10 @@ def cmd_generate(a: argparse.Namespace) -> None:
     val = write_synthetic(DATA / "synth_val", a.n_val, a.seed + 1, a.workers)
     real_train = real_rows("lyl8213_train.csv", DATA) + real_rows("ccpd_crops.csv", DATA, heldout=False)
     real_val = real_rows("lyl8213_valid.csv", DATA)
-    crops = read_crops(real_train) if a.province_swaps or a.glyph_swaps or a.right_clips else []
+    crops = read_crops(real_train) if a.province_swaps or a.glyph_swaps else []
     swaps = write_province_swaps(real_train, crops, a.province_swaps, a.seed) if a.province_swaps else []
     glyphs = write_glyph_swaps(real_train, crops, a.glyph_swaps, a.seed) if a.glyph_swaps else []
-    clips = write_right_clips(real_train, crops, a.right_clips, a.seed) if a.right_clips else []
+    clips = write_right_clips(swaps, a.right_clips, a.seed) if a.right_clips else []
     hard = (
         write_hard_synthetic(a.hard_pool, a.seed + HARD_SEED_OFFSET, a.hard_model, a.workers) if a.hard_pool else []
     )
@@ -551,7 +553,7 @@ def main(argv: list[str] | None = None) -> None:
         "--glyph-swaps", type=int, default=8, help="glyph-swapped copies per real crop that cuts cleanly"
     )
     gen.add_argument(
-        "--right-clips", type=int, default=0, help="copies of each real crop with its right end cut off (0: none)"
+        "--right-clips", type=int, default=0, help="copies of each province swap with its right end cut off (0: none)"
     )
     gen.add_argument("--seed", type=int, default=1234)
     gen.add_argument(

@@ -77,11 +77,11 @@ def test_right_clipped_copies_keep_the_label_and_lose_2_to_6_percent_of_the_widt
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(train_ocr, "DATA", tmp_path)
-    crop = np.full((24, 94, 3), 200, np.uint8)
-    rows = [("a.jpg", "皖AK383K", "blue"), ("b.jpg", "苏E12345", "yellow")]
-    out = train_ocr.write_right_clips(rows, [crop, None], 3, SEED)  # an unreadable file makes no copy
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((24, 94, 3), 200, np.uint8))
+    rows = [("a.png", "皖AK383K", "blue"), ("gone.jpg", "苏E12345", "yellow")]
+    out = train_ocr.write_right_clips(rows, 3, SEED)  # a file that does not decode makes no copy
     assert [(text, region) for _rel, text, region in out] == [("皖AK383K", "blue")] * 3
     widths = [cv2.imread(str(tmp_path / rel)).shape[1] for rel, _text, _region in out]
     assert all(94 - round(94 * 0.06) <= w <= 94 - round(94 * 0.02) for w in widths)
     assert len(set(widths)) > 1  # each copy is cut anew
-    assert train_ocr.write_right_clips(rows, [crop, None], 3, SEED) == out  # the same seed, the same copies
+    assert train_ocr.write_right_clips(rows, 3, SEED) == out  # the same seed, the same copies
