@@ -155,6 +155,10 @@ def test_a_tilted_crop_is_also_read_levelled_and_the_surer_read_kept() -> None:
     PlateReader(ColorPlateDetector(), level).read_crop(canvas)
     assert len(level.crops) == 1  # a level plate is read once
 
+    sure = Scripted(good("京A12345", 0.97))
+    PlateReader(ColorPlateDetector(), sure).read_crop(tilted)
+    assert len(sure.crops) == 1  # a read this sure is not checked for tilt (LEVEL_CHECK_BELOW)
+
 
 def test_an_unsure_crop_the_colour_cannot_level_is_read_levelled_by_its_strokes() -> None:
     """A blue plate on a blue car: the colour region is the whole crop, so only the character rows
