@@ -319,9 +319,9 @@ class PlateReader:
 
         A crop read under `LEVEL_CHECK_BELOW` whose plate is tilted by `LEVEL_MIN_TILT_DEG` or more is
         also read levelled (its plate-coloured region warped to a rectangle, as `rectify` does for a
-        detection); the surer read is kept. A tilt cuts through the rows of a double-row plate when they are split.
-        A crop still read less surely than `LEVEL_BY_STROKES_BELOW` is also read rotated level by
-        the slope of its character rows (`edge.skew`), which needs no plate colour."""
+        detection); the surer read is kept. A tilt cuts through the rows of a double-row plate when
+        they are split. A crop still read less surely than `LEVEL_BY_STROKES_BELOW` is also read
+        rotated level by the slope of its character rows (`edge.skew`), which needs no plate colour."""
         h, w = image.shape[:2]
         color = dominant_plate_color(image)
         det = whole = Detection((0, 0, w, h), None, color, 1.0)
