@@ -1,4 +1,4 @@
-"""Exposure correction of underexposed frames (`edge.exposure`) and its place in the reader."""
+"""Exposure correction of under- and washed-out frames (`edge.exposure`) and its place in the reader."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from test_edge_reader import Scripted, good, scene_with_plate
 
 from edge.detect.color import ColorPlateDetector
-from edge.exposure import MAX_GAIN, TARGET_LEVEL, corrected, exposure_gain
+from edge.exposure import BLACK_LEVEL_FROM, MAX_GAIN, TARGET_LEVEL, black_level, corrected, exposure_gain
 from edge.reader import PlateReader, load_image
 
 
@@ -17,9 +17,14 @@ def bright_end(image: np.ndarray) -> float:
     return float(np.percentile(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), 99))
 
 
-def test_a_frame_bright_enough_is_returned_untouched() -> None:
-    frame = np.random.default_rng(0).integers(0, 256, (720, 1280, 3), dtype=np.uint8)
-    assert exposure_gain(frame) == 1.0
+def dark_end(image: np.ndarray) -> float:
+    return float(np.percentile(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), 1))
+
+
+def test_a_well_exposed_frame_is_returned_untouched() -> None:
+    grey = np.random.default_rng(0).integers(0, 256, (720, 1280, 1), dtype=np.uint8)
+    frame = np.repeat(grey, 3, axis=2)  # every level from black to white
+    assert exposure_gain(frame) == 1.0 and black_level(frame) == 0.0
     assert corrected(frame) is frame  # no copy on the common path
 
 
@@ -42,8 +47,28 @@ def test_a_black_frame_gets_at_most_the_gain_cap() -> None:
     assert exposure_gain(grey) == MAX_GAIN  # a single-channel frame too
 
 
+def test_a_washed_out_frame_has_its_black_level_taken_off() -> None:
+    rng = np.random.default_rng(2)
+    grey = rng.integers(0, 256, (720, 1280, 1)).astype(np.float32)
+    washed = np.repeat(np.clip(grey * 0.7 + 60, 0, 255), 3, axis=2).astype(np.uint8)  # blacks lifted to 60
+    washed[:8, :8] = 255  # a headlight
+    assert abs(black_level(washed) - 62) <= 3
+    assert exposure_gain(washed) == 1.0  # its bright end is bright enough
+    levelled = corrected(washed)
+    assert dark_end(levelled) <= 3 and levelled.std() > 1.3 * washed.std()
+    assert int(levelled[0, 0, 0]) == 255  # white stays white: the levels are stretched, not shifted
+    assert int(washed.min()) >= 60  # the caller's frame is not changed in place
+
+
+def test_a_dark_end_at_the_threshold_is_left_alone() -> None:
+    frame = np.full((480, 640, 3), round(BLACK_LEVEL_FROM), np.uint8)
+    frame[:, 320:] = 220
+    assert black_level(frame) == 0.0 and corrected(frame) is frame
+
+
 def test_the_still_image_reader_reads_crops_of_the_brightened_frame(tmp_path: Path) -> None:
     scene = load_image(str(scene_with_plate(tmp_path)))
+    scene[420:] = 4  # the shadow under the car: this frame's blacks are black
     dark = (scene * 0.4).astype(np.uint8)
     ocr = Scripted(good())
     [result] = PlateReader(ColorPlateDetector(), ocr, correct_exposure=True).read_frame(dark)
@@ -55,6 +80,16 @@ def test_the_still_image_reader_reads_crops_of_the_brightened_frame(tmp_path: Pa
     stream = Scripted(good())
     PlateReader(ColorPlateDetector(), stream).read_frame(dark)  # a stream's reader: the frame as it is
     assert stream.crops[0].mean() < 1.2 * dark[y1:y2, x1:x2].mean()
+
+
+def test_the_still_image_reader_reads_crops_of_the_levelled_frame(tmp_path: Path) -> None:
+    scene = load_image(str(scene_with_plate(tmp_path))).astype(np.float32)
+    washed = np.clip(scene * 0.7 + 80, 0, 255).astype(np.uint8)  # haze: no pixel darker than 80
+    ocr = Scripted(good())
+    [result] = PlateReader(ColorPlateDetector(), ocr, correct_exposure=True).read_frame(washed)
+    x1, y1, x2, y2 = result.detection.box
+    plate = washed[y1:y2, x1:x2]
+    assert ocr.crops[0].std() > 1.5 * plate.std()  # the OCR saw the plate with its contrast back
 
 
 def test_only_the_still_image_reader_corrects_exposure() -> None:
