@@ -5,6 +5,7 @@
 #   make recover-ocr  — 恢复检查点 / rebuild the Keras checkpoint from the shipped ONNX (models/_work/recovered.keras),
 #                       to train on from it in a fresh checkout: train_ocr.py train --weights models/_work/recovered.keras
 #   make eval-ocr     — 评测 / score models/ocr/dealergate_ocr.onnx (synthetic per type + real crops)
+#   make eval-val     — 验证集 / the whole crop reader on the validation sets models are chosen on (~15 s)
 #   make train-province — 省份分类器 / draw its data, train two rounds (~60 min on 2 cores), export models/ocr/province.onnx
 
 TRAIN_VENV  := .venv-train
@@ -14,7 +15,7 @@ PROVINCE_ARGS ?= --n-train 120000 --n-val 3000 --swaps 12 --real-oversample 3 --
 PROVINCE_ROUND2_ARGS ?= --n-train 120000 --n-val 3000 --swaps 12 --real-oversample 3 --epochs 8 --lr 1e-3 --seed 33 --weights latest
 TRAIN_ARGS  ?= --n-train 30000 --n-val 1200 --real-oversample 6 --province-swaps 5 --glyph-swaps 8 --epochs 27 --batch-size 64 --lr 1.5e-3
 
-.PHONY: train-env train-ocr export-ocr recover-ocr eval-ocr train-province
+.PHONY: train-env train-ocr export-ocr recover-ocr eval-ocr eval-val train-province
 
 train-env: $(TRAIN_STAMP)
 
@@ -35,6 +36,9 @@ recover-ocr: $(TRAIN_STAMP)
 
 eval-ocr: env
 	$(BIN)/python models/eval_ocr.py
+
+eval-val: env
+	$(BIN)/python models/eval_val.py --clipped $(VAL_ARGS)
 
 train-province: $(TRAIN_STAMP)
 	KERAS_BACKEND=tensorflow $(TRAIN_BIN)/python models/train_province.py all $(PROVINCE_ARGS)

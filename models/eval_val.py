@@ -1,0 +1,102 @@
+"""Validation figures: the whole crop reader on the sets that models and thresholds are chosen on.
+
+    .venv/bin/python models/eval_val.py [--per-type 200] [--seed 4242] [--clipped] [--misses] [--json F]
+    make eval-val
+
+`make eval` scores the test sets, which nothing may be chosen on (ccpd_heldout, the seed-777
+synthetic sets) beside easypr_dev. This scores the validation sets instead: `--per-type` synthetic
+crops of every renderable layout drawn as the test sets are but with the validation seed (4242),
+and lyl8213_valid; with `--clipped`, lyl8213_valid again with 2-6 % of each crop's right end cut
+off (`CLIP_SEED`), the clipped last characters of ccpd_heldout. Every crop is read by
+`PlateReader.read_crop`, as `dealergate read --ocr-only` reads it (levelling, province fusion,
+grammar decoding). To compare a candidate model, point DEALERGATE_EDGE_OCR_MODEL or
+DEALERGATE_EDGE_PROVINCE_MODEL at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from eval_ocr import real_set, synthetic_set
+from train_ocr import RIGHT_CLIP
+
+from dealergate.synth.plate_render import RENDERABLE_TYPES
+
+ROOT = Path(__file__).resolve().parents[1]
+VALIDATION_SEED = 4242
+CLIP_SEED = 99
+"""Seed of the right-clipped copy of lyl8213_valid (one cut per crop)."""
+
+CropSet = tuple[list[np.ndarray], list[str]]
+
+
+def right_clipped(images: list[np.ndarray], seed: int = CLIP_SEED) -> list[np.ndarray]:
+    """Each crop with `RIGHT_CLIP` of its width cut off its right end (at least one column)."""
+    out = []
+    for i, image in enumerate(images):
+        width = image.shape[1]
+        cut = max(1, round(width * np.random.default_rng([seed, i]).uniform(*RIGHT_CLIP)))
+        out.append(image[:, : width - cut])
+    return out
+
+
+def validation_sets(per_type: int, seed: int = VALIDATION_SEED, clipped: bool = False) -> dict[str, CropSet]:
+    """Set name -> (BGR crops, texts): one synthetic set per layout, lyl8213_valid (and its clipped copy)."""
+    sets: dict[str, CropSet] = {t.value: synthetic_set(t, per_type, seed) for t in RENDERABLE_TYPES}
+    images, texts = real_set("lyl8213_valid.csv")
+    sets["lyl8213_valid"] = (images, texts)
+    if clipped:
+        sets["lyl8213_valid_clipped"] = (right_clipped(images), texts)
+    return sets
+
+
+def score(read: Callable[[np.ndarray], str], sets: dict[str, CropSet]) -> dict[str, dict[str, object]]:
+    """Per set: plates read exactly, of how many, and the misses as (index, truth, read)."""
+    out: dict[str, dict[str, object]] = {}
+    for name, (images, texts) in sets.items():
+        reads = [read(image) for image in images]
+        misses = [(i, t, r) for i, (t, r) in enumerate(zip(texts, reads, strict=True)) if r != t]
+        out[name] = {"right": len(texts) - len(misses), "plates": len(texts), "misses": misses}
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--per-type", type=int, default=200, help="synthetic crops per layout")
+    p.add_argument("--seed", type=int, default=VALIDATION_SEED, help="synthetic draw (777 is the test sets': no)")
+    p.add_argument("--clipped", action="store_true", help="also lyl8213_valid with its right ends cut off")
+    p.add_argument("--misses", action="store_true", help="list every misread crop")
+    p.add_argument("--json", type=Path, default=None)
+    a = p.parse_args()
+    if a.seed == 777:
+        sys.exit("seed 777 draws the synthetic test sets: choose on a validation seed")
+    from edge.config import EdgeSettings
+    from edge.reader import PlateReader
+
+    settings = EdgeSettings()
+    reader = PlateReader.from_settings(settings, stream=False)
+    print(f"OCR {settings.ocr_model}, province {settings.province_model or '-'}", flush=True)
+    t0 = time.perf_counter()
+    results = score(lambda image: reader.read_crop(image).read.text, validation_sets(a.per_type, a.seed, a.clipped))
+    core = [name for name in results if name != "lyl8213_valid_clipped"]
+    print(f"{'set':24s} {'right':>6s} {'plates':>6s}")
+    for name, r in results.items():
+        print(f"{name:24s} {r['right']:6d} {r['plates']:6d}")
+        if a.misses:
+            for i, truth, read in r["misses"]:  # type: ignore[attr-defined]
+                print(f"    {i:4d} {truth} -> {read or '—'}")
+    right = sum(int(results[n]["right"]) for n in core)  # type: ignore[call-overload]
+    plates = sum(int(results[n]["plates"]) for n in core)  # type: ignore[call-overload]
+    print(f"{'validation (all but clipped)':24s} {right:6d} {plates:6d}   [{time.perf_counter() - t0:.0f} s]")
+    if a.json:
+        a.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
