@@ -586,3 +586,33 @@ def test_a_still_images_read_is_boxed_at_its_plates_colour(tmp_path: Path) -> No
     assert stream.detection == loose
     [snug] = PlateReader(Fixed(PLATE_BOX), Scripted(good(conf=0.95)), tight_boxes=True).read_frame(image)
     assert snug.detection == PLATE_BOX
+
+
+def test_a_large_still_photo_is_read_averaged_down_and_boxed_in_its_own_pixels(tmp_path: Path) -> None:
+    from edge.reader import MAX_STILL_SIDE, _whole_factor
+
+    scene = load_image(str(scene_with_plate(tmp_path)))  # the plate at (240, 300)-(400, 351)
+    large = cv2.resize(scene, None, fx=4, fy=4, interpolation=cv2.INTER_LINEAR)  # 2560 x 1920
+    assert _whole_factor(large.shape, MAX_STILL_SIDE) == 2
+    assert _whole_factor(scene.shape, MAX_STILL_SIDE) == 1 and _whole_factor(large.shape, None) == 1
+
+    ocr = Scripted(good())
+    [result] = PlateReader(ColorPlateDetector(), ocr, max_side=MAX_STILL_SIDE).read_frame(large)
+    x1, y1, x2, y2 = result.detection.box
+    assert abs(x1 - 960) <= 24 and abs(y1 - 1200) <= 24 and abs(x2 - 1600) <= 24 and abs(y2 - 1404) <= 24
+    assert result.detection.corners is not None
+    assert np.all(np.abs(result.detection.corners.min(axis=0) - (960, 1200)) <= 24)
+    assert ocr.crops[0].shape[1] < 400  # the OCR read the crop of the halved frame (~320 px), not ~640
+
+    whole = Scripted(good())
+    [same] = PlateReader(ColorPlateDetector(), whole).read_frame(large)  # no bound: the frame as it is
+    assert whole.crops[0].shape[1] > 560 and abs(same.detection.box[0] - x1) <= 24
+
+
+def test_only_the_still_image_reader_bounds_the_frame_size() -> None:
+    from edge.config import EdgeSettings
+    from edge.reader import MAX_STILL_SIDE
+
+    settings = EdgeSettings(detector="color", fallback_detector="", refine_detector="")
+    assert PlateReader.from_settings(settings, stream=False).max_side == MAX_STILL_SIDE
+    assert PlateReader.from_settings(settings, stream=True).max_side is None
