@@ -112,6 +112,65 @@ def synthetic(n: int, seed: int, workers: int, real_font: float = 0.0) -> tuple[
     return x, y
 
 
+def _asked(ocr_probs: np.ndarray) -> np.ndarray:
+    """Which crops the reader would ask the classifier about (`edge.province.ProvinceClassifier.fuse`'s
+    gate): the OCR unsure of the first character but reading the rest as a plate."""
+    from edge.province import FUSE_BELOW, FUSE_REST_FROM
+
+    cfg = _plate_config()
+    index = np.array([cfg.alphabet.index(c) for c in PROVINCE_CLASSES])
+    first = ocr_probs[:, 0, index].max(axis=1)
+    rest = ocr_probs[:, 1:].max(axis=2).min(axis=1)
+    return (first < FUSE_BELOW) & (rest >= FUSE_REST_FROM)
+
+
+def _hard_chunk(args: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Windows and labels of those synthetic samples `start..stop` of `seed` that the shipped OCR is
+    unsure of the province of (`_asked`), drawn as `_synth_chunk` draws them."""
+    import onnxruntime as ort
+
+    seed, start, stop = args
+    cfg = _plate_config()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(PLATE_CONFIG.parent / "dealergate_ocr.onnx"), options)
+    types = list(TYPE_WEIGHTS)
+    weights = np.array([TYPE_WEIGHTS[t] for t in types], dtype=float)
+    inputs, windows, labels = [], [], []
+    for i in range(start, stop):
+        rng = np.random.default_rng([seed, i])
+        plate_type = types[rng.choice(len(types), p=weights / weights.sum())]
+        text = random_plate_text(plate_type, rng, province=PROVINCES[rng.integers(len(PROVINCES))])
+        crop = degrade(render_plate(text, plate_type, rng, height=int(rng.integers(60, 160))), rng)
+        if plate_type is PlateType.YELLOW_DOUBLE:
+            crop = stitch_rows(crop)
+        inputs.append(ocr_input(crop, cfg))
+        windows.append(stored_window(crop, cfg))
+        labels.append(PROVINCE_CLASSES.index(text[0]))
+    probs = session.run(None, {session.get_inputs()[0].name: np.stack(inputs)})[0]
+    keep = _asked(probs.reshape(len(inputs), cfg.max_plate_slots, len(cfg.alphabet)))
+    return np.stack(windows)[keep], np.array(labels, dtype=np.int32)[keep]
+
+
+def hard(pool: int, seed: int, workers: int) -> tuple[np.ndarray, np.ndarray]:
+    """The windows of a fresh pool of `pool` synthetic plates (seed `seed`) whose province the shipped
+    OCR is unsure of: the crops the classifier is asked about at the gate, and nothing else. Cached
+    like `synthetic`, keyed by the OCR's file too."""
+    ocr = hashlib.sha256((PLATE_CONFIG.parent / "dealergate_ocr.onnx").read_bytes()).hexdigest()[:8]
+    cache = DATA / f"hard-{seed}-{pool}-{generator_digest()}-{WINDOW_WIDTH}-{ocr}.npz"
+    if cache.is_file():
+        with np.load(cache) as z:
+            return z["x"], z["y"]
+    chunks = [(seed, s, min(s + 1000, pool)) for s in range(0, pool, 1000)]
+    with ProcessPoolExecutor(max_workers=workers) as pool_exec:
+        parts = list(pool_exec.map(_hard_chunk, chunks))
+    x, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    DATA.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, x=x, y=y)
+    print(f"hard: {len(y)} of {pool} pool windows ({100 * len(y) / pool:.1f} %) ask the classifier", flush=True)
+    return x, y
+
+
 def real(csv_names: list[tuple[str, bool | None]], swaps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Windows of the real crops (each once) followed by their `swaps` province swaps each."""
     cfg = _plate_config()
@@ -137,13 +196,15 @@ def cmd_data(a: argparse.Namespace) -> None:
     xv, yv = synthetic(a.n_val, a.seed + 1, a.workers)  # validated on the rendered fonts, as ever
     xr, yr = real([("lyl8213_train.csv", None), ("ccpd_crops.csv", False)], a.swaps, a.seed)
     xrv, yrv = real([("lyl8213_valid.csv", None)], 0, a.seed)
-    x = np.concatenate([xs, *[xr] * a.real_oversample])
-    y = np.concatenate([ys, *[yr] * a.real_oversample])
+    xh, yh = hard(a.hard_pool, a.seed + 500, a.workers) if a.hard_pool else (xs[:0], ys[:0])
+    x = np.concatenate([xs, *[xh] * a.hard_repeat, *[xr] * a.real_oversample])
+    y = np.concatenate([ys, *[yh] * a.hard_repeat, *[yr] * a.real_oversample])
     np.savez(DATA / "train.npz", x=x, y=y)
     np.savez(DATA / "val.npz", x=np.concatenate([xv, xrv]), y=np.concatenate([yv, yrv]), n_real=len(yrv))
     counts = np.bincount(y, minlength=len(PROVINCE_CLASSES))
     print(
-        f"data: {len(y)} train windows ({len(ys)} synthetic, {len(yr)} real x{a.real_oversample}), "
+        f"data: {len(y)} train windows ({len(ys)} synthetic, {len(yh)} hard x{a.hard_repeat}, "
+        f"{len(yr)} real x{a.real_oversample}), "
         f"{len(yv) + len(yrv)} val; per class {counts.min()}-{counts.max()}; {time.perf_counter() - t0:.0f} s",
         flush=True,
     )
@@ -288,6 +349,10 @@ def main(argv: list[str] | None = None) -> None:
     data.add_argument(
         "--real-font", type=float, default=0.0, help="share of synthetic training plates drawn in the real plate font"
     )
+    data.add_argument(
+        "--hard-pool", type=int, default=0, help="also mine this many fresh synthetic plates for those the OCR asks about"
+    )
+    data.add_argument("--hard-repeat", type=int, default=3, help="times the mined windows repeat")
     train = argparse.ArgumentParser(add_help=False)
     train.add_argument("--epochs", type=int, default=12)
     train.add_argument("--batch-size", type=int, default=128)
