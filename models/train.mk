@@ -6,13 +6,15 @@
 #                       to train on from it in a fresh checkout: train_ocr.py train --weights models/_work/recovered.keras
 #   make eval-ocr     — 评测 / score models/ocr/dealergate_ocr.onnx (synthetic per type + real crops)
 #   make eval-val     — 验证集 / the whole crop reader on the validation sets models are chosen on (~15 s)
-#   make train-province — 省份分类器 / draw its data, train two rounds (~60 min on 2 cores), export models/ocr/province.onnx
+#   make train-province — 省份分类器 / draw its data, train three rounds (~80 min on 2 cores), export models/ocr/province.onnx
 
 TRAIN_VENV  := .venv-train
 TRAIN_BIN   := $(TRAIN_VENV)/bin
 TRAIN_STAMP := $(TRAIN_VENV)/.installed
 PROVINCE_ARGS ?= --n-train 120000 --n-val 3000 --swaps 12 --real-oversample 3 --epochs 12 --lr 2e-3
 PROVINCE_ROUND2_ARGS ?= --n-train 120000 --n-val 3000 --swaps 12 --real-oversample 3 --epochs 8 --lr 1e-3 --seed 33 --weights latest
+# round 3 adds the windows the fusion gate asks about, mined with the shipped OCR (--hard-pool)
+PROVINCE_ROUND3_ARGS ?= --n-train 60000 --n-val 3000 --swaps 12 --real-oversample 3 --hard-pool 120000 --hard-repeat 3 --epochs 5 --lr 5e-4 --seed 61 --weights latest
 TRAIN_ARGS  ?= --n-train 30000 --n-val 1200 --real-oversample 6 --province-swaps 5 --glyph-swaps 8 --epochs 27 --batch-size 64 --lr 1.5e-3
 
 .PHONY: train-env train-ocr export-ocr recover-ocr eval-ocr eval-val train-province
@@ -43,3 +45,4 @@ eval-val: env
 train-province: $(TRAIN_STAMP)
 	KERAS_BACKEND=tensorflow $(TRAIN_BIN)/python models/train_province.py all $(PROVINCE_ARGS)
 	KERAS_BACKEND=tensorflow $(TRAIN_BIN)/python models/train_province.py all $(PROVINCE_ROUND2_ARGS)
+	KERAS_BACKEND=tensorflow $(TRAIN_BIN)/python models/train_province.py all $(PROVINCE_ROUND3_ARGS)
