@@ -88,6 +88,11 @@ province's), and the server matches a plate under another province as *probable*
 (`server.matching.province_variants`) for the front desk to check. On the validation crop sets
 (lyl8213_valid and synthetic seed 4242, 1,950 crops) 19 reads fall in this band: the serial is
 right in all 19, the whole plate in 11 (province 0.2-0.3: 1 of 4, 0.3-0.5: 10 of 15)."""
+AT_SIDE_MIN_CONFIDENCE = STRONG_READ_CONFIDENCE
+"""On a still image, a read whose box touches the photo's left or right edge is kept only this sure:
+the edge may cut the plate, and the OCR fills a cut plate's missing characters from what it sees.
+On easypr_dev a plate half cut by a photo's edge (湘A669…) read 沪M4A667 at 0.51 once the main plate
+was painted over, while the one labelled plate at an edge, 鄂CA9622, reads at 0.98."""
 
 
 class PlateReader:
@@ -118,6 +123,7 @@ class PlateReader:
         tight_boxes: bool = False,
         correct_exposure: bool = False,
         max_side: int | None = None,
+        sure_at_sides: bool = False,
     ) -> None:
         self.detector = detector
         self.recognizer = recognizer
@@ -143,6 +149,9 @@ class PlateReader:
         self.max_side = max_side
         """A frame whose long side is above this is first averaged down by a whole factor
         (`_bounded`): still images, whose size is whatever a photo has (`MAX_STILL_SIDE`)."""
+        self.sure_at_sides = sure_at_sides
+        """Whether a read at the frame's left or right edge must be sure (`AT_SIDE_MIN_CONFIDENCE`):
+        still images, read once. A stream sees the plate again as the car drives in."""
         self._fallback_last = -float("inf")
         self._sure_seen: dict[str, tuple[float, float, tuple[int, int, int, int]]] = {}
         """Plate text -> (first seen there, last seen, box): where each plate was last read surely."""
@@ -188,6 +197,7 @@ class PlateReader:
             tight_boxes=not stream,
             correct_exposure=not stream,
             max_side=None if stream else MAX_STILL_SIDE,
+            sure_at_sides=not stream,
         )
 
     def read_frame(self, image: np.ndarray, allow_fallback: bool = True) -> list[PlateResult]:
@@ -226,6 +236,13 @@ class PlateReader:
                 results += self._read(image, self.fallback.detect(image), True)
         if not results and allow_fallback and self.second_look is not None:
             results = self._read(image, self.second_look.detect(image), True)
+        if self.sure_at_sides:
+            width = image.shape[1]
+            results = [
+                r
+                for r in results
+                if r.read.confidence >= AT_SIDE_MIN_CONFIDENCE or (r.detection.box[0] > 1 and r.detection.box[2] < width - 1)
+            ]
         return _one_per_plate(results)
 
     def _standing(self, results: list[PlateResult]) -> set[str]:

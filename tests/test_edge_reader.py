@@ -616,3 +616,24 @@ def test_only_the_still_image_reader_bounds_the_frame_size() -> None:
     settings = EdgeSettings(detector="color", fallback_detector="", refine_detector="")
     assert PlateReader.from_settings(settings, stream=False).max_side == MAX_STILL_SIDE
     assert PlateReader.from_settings(settings, stream=True).max_side is None
+
+
+def test_a_still_image_keeps_an_unsure_read_at_its_side_only_when_sure(tmp_path: Path) -> None:
+    from edge.reader import AT_SIDE_MIN_CONFIDENCE
+
+    scene = load_image(str(scene_with_plate(tmp_path)))  # the plate at x 240-400 of 640
+    cut = np.ascontiguousarray(scene[:, :400])  # the photo's right edge runs along the plate's
+    unsure = good(conf=AT_SIDE_MIN_CONFIDENCE - 0.1)
+    assert PlateReader(ColorPlateDetector(), Scripted(unsure), sure_at_sides=True).read_frame(cut) == []
+    [kept] = PlateReader(ColorPlateDetector(), Scripted(good()), sure_at_sides=True).read_frame(cut)
+    assert kept.detection.box[2] >= 399  # a sure read at the edge stays
+    assert len(PlateReader(ColorPlateDetector(), Scripted(unsure), sure_at_sides=True).read_frame(scene)) == 1
+    assert len(PlateReader(ColorPlateDetector(), Scripted(unsure)).read_frame(cut)) == 1  # a stream's reader keeps it
+
+
+def test_only_the_still_image_reader_wants_sure_reads_at_the_sides() -> None:
+    from edge.config import EdgeSettings
+
+    settings = EdgeSettings(detector="color", fallback_detector="", refine_detector="")
+    assert PlateReader.from_settings(settings, stream=False).sure_at_sides
+    assert not PlateReader.from_settings(settings, stream=True).sure_at_sides
