@@ -48,6 +48,21 @@ is the smallest glyph on it, the one a far or blurred plate loses first. Below i
 only ranks: the first fusion, lifting everywhere, kept a non-plate of easypr_dev's 粤BTT255.jpg."""
 
 
+def class_index(alphabet: str) -> np.ndarray:
+    """Each of `PROVINCE_CLASSES`' symbol index in the OCR's `alphabet`."""
+    return np.array([alphabet.index(c) for c in PROVINCE_CLASSES])
+
+
+def asked(
+    probs: np.ndarray, index: np.ndarray, below: float = FUSE_BELOW, rest_from: float = FUSE_REST_FROM
+) -> tuple[np.ndarray, np.ndarray]:
+    """The gate: which crops of an OCR batch (N, slots, vocab) the classifier is asked about — the
+    OCR gives the first character less than `below` but every other slot at least `rest_from` —
+    and each crop's least sure other slot. `index`: `class_index` of the OCR's alphabet."""
+    rest = probs[:, 1:].max(axis=2).min(axis=1)
+    return (probs[:, 0, index].max(axis=1) < below) & (rest >= rest_from), rest
+
+
 def window(ocr_inputs: np.ndarray) -> np.ndarray:
     """The classifier's input: the left `WINDOW_WIDTH` columns of OCR inputs (N, 48, 160, C), contiguous."""
     return np.ascontiguousarray(ocr_inputs[:, :, :WINDOW_WIDTH])
@@ -120,7 +135,7 @@ class ProvinceClassifier:
         missing = [c for c in PROVINCE_CLASSES if c not in alphabet]
         if missing:
             raise ValueError(f"OCR alphabet lacks {''.join(missing)}")
-        self.class_index = np.array([alphabet.index(c) for c in PROVINCE_CLASSES])
+        self.class_index = class_index(alphabet)
         self.weight = weight
         self.below = below
         self.rest_from = rest_from
@@ -134,9 +149,8 @@ class ProvinceClassifier:
         """The OCR's `probs` with the first slot of each crop it is unsure of (`below`) but otherwise
         reads as a plate (`rest_from`) fused with this classifier's reading of that crop's input; the
         other crops are left as they are (and cost nothing)."""
-        first_unsure = probs[:, 0, self.class_index].max(axis=1) < self.below
-        rest = probs[:, 1:].max(axis=2).min(axis=1)
-        unsure = np.flatnonzero(first_unsure & (rest >= self.rest_from))
+        gate, rest = asked(probs, self.class_index, self.below, self.rest_from)
+        unsure = np.flatnonzero(gate)
         if not unsure.size:
             return probs
         out = probs.copy()

@@ -48,7 +48,7 @@ from train_ocr import (
 from dealergate.plate_crops import stitch_rows
 from dealergate.plates import PROVINCES, PlateType
 from dealergate.synth.plate_render import degrade, random_plate_text, render_plate
-from edge.province import PROVINCE_CLASSES, WINDOW_WIDTH
+from edge.province import PROVINCE_CLASSES, WINDOW_WIDTH, asked, class_index
 from edge.recognize import ocr_input
 
 DATA = WORK / "province"
@@ -73,24 +73,29 @@ def stored_window(crop_bgr: np.ndarray, cfg) -> np.ndarray:
     return np.ascontiguousarray(padded[:, :STORED_WIDTH])
 
 
-def _synth_chunk(args: tuple[int, int, int, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Windows and labels of synthetic samples `start..stop` of `seed` (seeded per sample); a
-    `real_font` share of them drawn in the real plate font (`train_ocr.real_font_bank`)."""
-    seed, start, stop, real_font = args
-    cfg = _plate_config()
+def _drawn(seed: int, i: int, real_font: float = 0.0) -> tuple[np.ndarray, str]:
+    """Synthetic sample `i` of `seed` (seeded per sample) as the OCR sees it — double-row plates
+    stitched — and its text; a `real_font` share drawn in the real plate font
+    (`train_ocr.real_font_bank`). Every province equally often."""
     types = list(TYPE_WEIGHTS)
     weights = np.array([TYPE_WEIGHTS[t] for t in types], dtype=float)
+    rng = np.random.default_rng([seed, i])
+    plate_type = types[rng.choice(len(types), p=weights / weights.sum())]
+    text = random_plate_text(plate_type, rng, province=PROVINCES[rng.integers(len(PROVINCES))])
+    height = int(rng.integers(60, 160))
+    bank = real_font_bank() if real_font and rng.random() < real_font else None
+    glyphs = (lambda char, bank=bank, rng=rng: bank.glyph(char, rng)) if bank is not None else None
+    crop = degrade(render_plate(text, plate_type, rng, height=height, glyphs=glyphs), rng)
+    return (stitch_rows(crop) if plate_type is PlateType.YELLOW_DOUBLE else crop), text
+
+
+def _synth_chunk(args: tuple[int, int, int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Windows and labels of synthetic samples `start..stop` of `seed` (`_drawn`)."""
+    seed, start, stop, real_font = args
+    cfg = _plate_config()
     windows, labels = [], []
     for i in range(start, stop):
-        rng = np.random.default_rng([seed, i])
-        plate_type = types[rng.choice(len(types), p=weights / weights.sum())]
-        text = random_plate_text(plate_type, rng, province=PROVINCES[rng.integers(len(PROVINCES))])
-        height = int(rng.integers(60, 160))
-        bank = real_font_bank() if real_font and rng.random() < real_font else None
-        glyphs = (lambda char, bank=bank, rng=rng: bank.glyph(char, rng)) if bank is not None else None
-        crop = degrade(render_plate(text, plate_type, rng, height=height, glyphs=glyphs), rng)
-        if plate_type is PlateType.YELLOW_DOUBLE:
-            crop = stitch_rows(crop)
+        crop, text = _drawn(seed, i, real_font)
         windows.append(stored_window(crop, cfg))
         labels.append(PROVINCE_CLASSES.index(text[0]))
     return np.stack(windows), np.array(labels, dtype=np.int32)
@@ -113,20 +118,14 @@ def synthetic(n: int, seed: int, workers: int, real_font: float = 0.0) -> tuple[
 
 
 def _asked(ocr_probs: np.ndarray) -> np.ndarray:
-    """Which crops the reader would ask the classifier about (`edge.province.ProvinceClassifier.fuse`'s
-    gate): the OCR unsure of the first character but reading the rest as a plate."""
-    from edge.province import FUSE_BELOW, FUSE_REST_FROM
-
-    cfg = _plate_config()
-    index = np.array([cfg.alphabet.index(c) for c in PROVINCE_CLASSES])
-    first = ocr_probs[:, 0, index].max(axis=1)
-    rest = ocr_probs[:, 1:].max(axis=2).min(axis=1)
-    return (first < FUSE_BELOW) & (rest >= FUSE_REST_FROM)
+    """Which crops the reader would ask the classifier about: the reader's own gate
+    (`edge.province.asked`) on the shipped OCR's alphabet."""
+    return asked(ocr_probs, class_index(_plate_config().alphabet))[0]
 
 
 def _hard_chunk(args: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Windows and labels of those synthetic samples `start..stop` of `seed` that the shipped OCR is
-    unsure of the province of (`_asked`), drawn as `_synth_chunk` draws them."""
+    unsure of the province of (`_asked`), drawn by `_drawn`."""
     import onnxruntime as ort
 
     seed, start, stop = args
@@ -134,16 +133,9 @@ def _hard_chunk(args: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(str(PLATE_CONFIG.parent / "dealergate_ocr.onnx"), options)
-    types = list(TYPE_WEIGHTS)
-    weights = np.array([TYPE_WEIGHTS[t] for t in types], dtype=float)
     inputs, windows, labels = [], [], []
     for i in range(start, stop):
-        rng = np.random.default_rng([seed, i])
-        plate_type = types[rng.choice(len(types), p=weights / weights.sum())]
-        text = random_plate_text(plate_type, rng, province=PROVINCES[rng.integers(len(PROVINCES))])
-        crop = degrade(render_plate(text, plate_type, rng, height=int(rng.integers(60, 160))), rng)
-        if plate_type is PlateType.YELLOW_DOUBLE:
-            crop = stitch_rows(crop)
+        crop, text = _drawn(seed, i)
         inputs.append(ocr_input(crop, cfg))
         windows.append(stored_window(crop, cfg))
         labels.append(PROVINCE_CLASSES.index(text[0]))
