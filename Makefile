@@ -43,7 +43,7 @@ test: env
 eval: env
 	$(BIN)/python models/run_eval.py
 
-# easypr_dev again under photometric and scale changes (models/README.md, "Robustness"): ~6 min.
+# easypr_dev again under photometric and scale changes (models/README.md, "Robustness"): ~1 min once its copies exist.
 eval-robust: env
 	$(BIN)/python models/run_eval.py --only easypr_dev --robustness
 

@@ -23,6 +23,7 @@ from edge.exposure import corrected
 from edge.layout import plate_type_of
 from edge.province import LIFT_REST_FROM
 from edge.recognize import FastPlateRecognizer, Recognizer, rectify
+from edge.shrink import shrink
 from edge.skew import rotate_level, text_skew
 from edge.types import Detection, PlateRead, PlateResult
 
@@ -148,7 +149,8 @@ class PlateReader:
         same 8 of 8 arrivals and one more corrected arrival; the vote over frames already copes."""
         self.max_side = max_side
         """A frame whose long side is above this is first averaged down by a whole factor
-        (`_bounded`): still images, whose size is whatever a photo has (`MAX_STILL_SIDE`)."""
+        (`_whole_factor`, `edge.shrink`): still images, whose size is whatever a photo has
+        (`MAX_STILL_SIDE`)."""
         self.sure_at_sides = sure_at_sides
         """Whether a read at the frame's left or right edge must be sure (`AT_SIDE_MIN_CONFIDENCE`):
         still images, read once. A stream sees the plate again as the car drives in."""
@@ -214,7 +216,8 @@ class PlateReader:
         """
         factor = _whole_factor(image.shape, self.max_side)
         if factor > 1:
-            return [_scaled(r, factor) for r in self._read_frame(_averaged_down(image, factor), allow_fallback)]
+            small = shrink(image, (image.shape[1] // factor, image.shape[0] // factor))
+            return [_scaled(r, factor) for r in self._read_frame(small, allow_fallback)]
         return self._read_frame(image, allow_fallback)
 
     def _read_frame(self, image: np.ndarray, allow_fallback: bool) -> list[PlateResult]:
@@ -388,13 +391,6 @@ def _whole_factor(shape: tuple[int, ...], max_side: int | None) -> int:
     if max_side is None:
         return 1
     return max(1, -(-max(shape[:2]) // max_side))
-
-
-def _averaged_down(image: np.ndarray, factor: int) -> np.ndarray:
-    """`image` shrunk by a whole factor: area averaging, OpenCV's fast path for whole factors."""
-    h, w = image.shape[:2]
-    size = (w // factor, h // factor)
-    return cv2.resize(image[: size[1] * factor, : size[0] * factor], size, interpolation=cv2.INTER_AREA)
 
 
 def _scaled(result: PlateResult, factor: int) -> PlateResult:

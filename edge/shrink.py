@@ -26,6 +26,8 @@ def shrink(image: np.ndarray, size: tuple[int, int], dst: np.ndarray | None = No
     if factor >= 2 and (w != width * factor or h != height * factor):
         bw, bh = w // factor, h // factor
         image = cv2.resize(image[: bh * factor, : bw * factor], (bw, bh), interpolation=cv2.INTER_AREA)
+        if (bw, bh) == size and dst is None:  # a whole factor was asked for: nothing left to resize
+            return image
         interpolation = cv2.INTER_LINEAR
     else:
         interpolation = cv2.INTER_AREA
