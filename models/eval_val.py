@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from eval_ocr import real_set, synthetic_set
-from train_ocr import RIGHT_CLIP
+from train_ocr import clip_right
 
 from dealergate.synth.plate_render import RENDERABLE_TYPES
 
@@ -37,13 +37,8 @@ CropSet = tuple[list[np.ndarray], list[str]]
 
 
 def right_clipped(images: list[np.ndarray], seed: int = CLIP_SEED) -> list[np.ndarray]:
-    """Each crop with `RIGHT_CLIP` of its width cut off its right end (at least one column)."""
-    out = []
-    for i, image in enumerate(images):
-        width = image.shape[1]
-        cut = max(1, round(width * np.random.default_rng([seed, i]).uniform(*RIGHT_CLIP)))
-        out.append(image[:, : width - cut])
-    return out
+    """Each crop with its right end cut off as the training's clipped copies are (`train_ocr.clip_right`)."""
+    return [clip_right(image, np.random.default_rng([seed, i])) for i, image in enumerate(images)]
 
 
 def validation_sets(per_type: int, seed: int = VALIDATION_SEED, clipped: bool = False) -> dict[str, CropSet]:

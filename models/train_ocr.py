@@ -354,6 +354,12 @@ RIGHT_CLIP = (0.02, 0.06)
 tight, so this takes a third to a half of the last character's cell and leaves its left part."""
 
 
+def clip_right(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`crop` with `RIGHT_CLIP` of its width (at least one column) cut off its right end."""
+    width = crop.shape[1]
+    return crop[:, : width - max(1, round(width * rng.uniform(*RIGHT_CLIP)))]
+
+
 def write_right_clips(rows: list[tuple[str, str, str]], per_crop: int, seed: int) -> list[tuple[str, str, str]]:
     """`per_crop` copies of each crop of `rows` (paths relative to DATA) with its right end cut off
     (`RIGHT_CLIP`), label kept.
@@ -371,11 +377,9 @@ def write_right_clips(rows: list[tuple[str, str, str]], per_crop: int, seed: int
         if crop is None:
             continue
         rng = np.random.default_rng([seed, i, 11])
-        width = crop.shape[1]
         for k in range(per_crop):
-            cut = max(1, round(width * rng.uniform(*RIGHT_CLIP)))
             name = f"{i:05d}_{k}.jpg"
-            cv2.imwrite(str(out_dir / name), crop[:, : width - cut], [cv2.IMWRITE_JPEG_QUALITY, 95])
+            cv2.imwrite(str(out_dir / name), clip_right(crop, rng), [cv2.IMWRITE_JPEG_QUALITY, 95])
             out.append((f"{out_dir.name}/{name}", text, region))
     return out
 
