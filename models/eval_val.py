@@ -70,25 +70,25 @@ def main() -> None:
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args()
     if a.seed == 777:
-        sys.exit("seed 777 draws the synthetic test sets: choose on a validation seed")
+        sys.exit("种子 777 是测试集，请用验证种子 / seed 777 draws the synthetic test sets: choose on a validation seed")
     from edge.config import EdgeSettings
     from edge.reader import PlateReader
 
     settings = EdgeSettings()
     reader = PlateReader.from_settings(settings, stream=False)
-    print(f"OCR {settings.ocr_model}, province {settings.province_model or '-'}", flush=True)
+    print(f"识别模型 / OCR {settings.ocr_model}, 省份分类 / province {settings.province_model or '-'}", flush=True)
     t0 = time.perf_counter()
     results = score(lambda image: reader.read_crop(image).read.text, validation_sets(a.per_type, a.seed, a.clipped))
     core = [name for name in results if name != "lyl8213_valid_clipped"]
-    print(f"{'set':24s} {'right':>6s} {'plates':>6s}")
+    print(f"{'验证集 / set':24s} {'读对 / right':>12s} {'车牌 / plates':>13s}")
     for name, r in results.items():
-        print(f"{name:24s} {r['right']:6d} {r['plates']:6d}")
+        print(f"{name:24s} {r['right']:12d} {r['plates']:13d}")
         if a.misses:
             for i, truth, read in r["misses"]:  # type: ignore[attr-defined]
                 print(f"    {i:4d} {truth} -> {read or '—'}")
     right = sum(int(results[n]["right"]) for n in core)  # type: ignore[call-overload]
     plates = sum(int(results[n]["plates"]) for n in core)  # type: ignore[call-overload]
-    print(f"{'validation (all but clipped)':24s} {right:6d} {plates:6d}   [{time.perf_counter() - t0:.0f} s]")
+    print(f"{'合计 / all but clipped':24s} {right:12d} {plates:13d}   [{time.perf_counter() - t0:.0f} s]")
     if a.json:
         a.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
 
