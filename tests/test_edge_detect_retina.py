@@ -37,6 +37,12 @@ def test_model_ships_with_the_dependencies() -> None:
     assert isinstance(make_detector("retina"), RetinaPlateDetector)
 
 
+def test_its_threads_sleep_between_runs(detector: RetinaPlateDetector) -> None:
+    """Spinning workers would take a core from the OCR and OpenCV work between its runs."""
+    options = detector._session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
 def test_anchors_follow_the_network_layout() -> None:
     a = _anchors(64, 96)
     # 8x12 cells x2 sizes + 4x6 x2 + 2x3 x2
