@@ -545,6 +545,60 @@ def cmd_export(a: argparse.Namespace) -> None:
     print(f"exported {run / 'best.keras'} -> {ONNX_OUT} ({ONNX_OUT.stat().st_size / 1e6:.2f} MB)", flush=True)
 
 
+BLOCK_PREFIX = "transformer_block_"
+"""fast-plate-ocr's name for the CCT's transformer blocks, numbered from 1."""
+
+
+def block_sources(layer_names: list[str], keep: list[int]) -> dict[str, str]:
+    """For each layer of a shallower CCT, the layer of the deeper one whose weights it takes: every
+    layer its namesake, except that transformer block i takes block `keep[i - 1]`.
+
+    Raises ValueError where `keep` does not name one source block per block of the shallower model."""
+    blocks = [n for n in layer_names if n.startswith(BLOCK_PREFIX)]
+    if len(blocks) != len(keep):
+        raise ValueError(f"{len(blocks)} transformer blocks to fill, {len(keep)} kept: {keep}")
+    if len(set(keep)) != len(keep) or min(keep, default=1) < 1:
+        raise ValueError(f"kept blocks must be distinct and counted from 1: {keep}")
+    sources = {name: name for name in layer_names}
+    for name in blocks:
+        sources[name] = f"{BLOCK_PREFIX}{keep[int(name.removeprefix(BLOCK_PREFIX)) - 1]}"
+    return sources
+
+
+def cmd_prune(a: argparse.Namespace) -> None:
+    """Write a shallower copy of a trained checkpoint: the model of `--model-config` (fewer
+    transformer blocks) with the stem, heads and the `--keep` blocks' weights of `--weights`.
+
+    Why: a CCT trained with stochastic depth reads nearly as well without its last blocks (v18 with
+    its first two of four: 2,469 of the 2,550 validation plates against 2,473), and each block costs
+    about 0.1 ms a crop on the gate box. A few epochs from the pruned copy win the rest back."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+    from fast_plate_ocr.train.model.config import load_plate_config_from_yaml
+    from fast_plate_ocr.train.model.model_builders import build_model
+    from fast_plate_ocr.train.model.model_schema import load_model_config_from_yaml
+
+    # built first: Keras numbers the builder's auto-named layers (`mlp`, `mlp_1`) per process, while
+    # a loaded model keeps the names it was saved with
+    shallow = build_model(
+        load_model_config_from_yaml(a.model_config), load_plate_config_from_yaml(PLATE_CONFIG), enable_region_head=True
+    )
+    deep = keras.models.load_model(a.weights, compile=False, safe_mode=False)
+    by_name = {layer.name: layer for layer in deep.layers}
+    weighted = [layer for layer in shallow.layers if layer.weights]
+    sources = block_sources([layer.name for layer in weighted], a.keep)
+    missing = sorted({src for src in sources.values() if src not in by_name})
+    if missing:
+        raise ValueError(f"{a.weights} has no layer {', '.join(missing)}")
+    for layer in weighted:
+        layer.set_weights(by_name[sources[layer.name]].get_weights())  # ValueError on a shape mismatch
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    shallow.save(a.out)
+    deep_blocks = sum(layer.name.startswith(BLOCK_PREFIX) for layer in deep.layers)
+    kept = ", ".join(str(k) for k in a.keep)
+    print(f"pruned {a.weights} -> {a.out}: blocks {kept} of {deep_blocks} kept", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -580,6 +634,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     ex = argparse.ArgumentParser(add_help=False)
     ex.add_argument("--run", type=Path, default=None, help="run folder (default: the latest)")
+    pr = sub.add_parser("prune", help="a shallower copy of a checkpoint (fewer transformer blocks)")
+    pr.add_argument("--weights", type=Path, required=True, help="the trained .keras to prune")
+    pr.add_argument(
+        "--keep", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2], help="blocks kept, from 1"
+    )
+    pr.add_argument("--model-config", type=Path, default=MODEL_CONFIG, help="the shallower model's config")
+    pr.add_argument("--out", type=Path, default=WORK / "pruned.keras")
+    pr.set_defaults(func=cmd_prune)
     sub.add_parser("generate", parents=[gen]).set_defaults(func=cmd_generate)
     sub.add_parser("train", parents=[tr, gen]).set_defaults(func=cmd_train)
     sub.add_parser("export", parents=[ex]).set_defaults(func=cmd_export)
