@@ -571,7 +571,9 @@ def cmd_prune(a: argparse.Namespace) -> None:
 
     Why: a CCT trained with stochastic depth reads nearly as well without its last blocks (v18 with
     its first two of four: 2,469 of the 2,550 validation plates against 2,473), and each block costs
-    about 0.1 ms a crop on the gate box. A few epochs from the pruned copy win the rest back."""
+    about 0.1 ms a crop on the gate box. But the photographs need the depth: neither four epochs of
+    training nor three of distillation from v18 brought easypr_dev back (models/README.md), so nothing
+    shipped is pruned; this is the starting point for a longer round."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import keras
     from fast_plate_ocr.train.model.config import load_plate_config_from_yaml
