@@ -171,7 +171,7 @@ class PlateReader:
         recognizer = FastPlateRecognizer(
             settings.ocr_model_path,
             settings.ocr_config_path,
-            threads=settings.ocr_threads,
+            threads=settings.ocr_thread_count(),
             province_model_path=settings.province_model_path,
         )
         fallback = make_detector(settings.fallback_detector) if settings.fallback_detector else None

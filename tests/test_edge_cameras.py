@@ -147,6 +147,22 @@ def test_config_cameras_over_shared_settings(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("cores", "cameras", "explicit", "each"),
+    [(2, 1, None, 2), (2, 2, None, 1), (2, 3, None, 1), (8, 2, None, 2), (16, 1, None, 2), (2, 2, 2, 2)],
+)
+def test_cameras_share_the_cores_for_their_ocr_unless_told(
+    monkeypatch: pytest.MonkeyPatch, cores: int, cameras: int, explicit: int | None, each: int
+) -> None:
+    """Each camera's OCR session has its own threads, which spin after a run: two cameras with two
+    threads each on two cores took a core from each other."""
+    monkeypatch.setattr("edge.config.usable_cores", lambda: cores)
+    entries = [{"camera": f"cam-{i}", "source": f"rtsp://cam/{i}"} for i in range(cameras)]
+    settings = EdgeSettings(cameras=entries if cameras > 1 else [], ocr_threads=explicit)
+    assert settings.ocr_thread_count() == each
+    assert [cam.ocr_thread_count() for cam in settings.camera_settings()] == [each] * cameras
+
+
+@pytest.mark.parametrize(
     ("cameras", "message"),
     [
         ([{"camera": "gate"}, {"camera": "gate"}], "duplicate camera slug 'gate'"),
