@@ -168,27 +168,28 @@ class PlateReader:
         Still images where nothing was read get a second look by the fallback detector at
         `still_second_look_px` (a small plate in a large photo); never on a stream, where most
         frames hold no plate."""
+        threads = settings.inference_threads()
         recognizer = FastPlateRecognizer(
             settings.ocr_model_path,
             settings.ocr_config_path,
-            threads=settings.ocr_thread_count(),
+            threads=threads,
             province_model_path=settings.province_model_path,
         )
-        fallback = make_detector(settings.fallback_detector) if settings.fallback_detector else None
+        fallback = make_detector(settings.fallback_detector, threads) if settings.fallback_detector else None
         refiner = None
         if settings.refine_detector:
             same = settings.refine_detector == settings.fallback_detector
-            refiner = fallback if same else make_detector(settings.refine_detector)
+            refiner = fallback if same else make_detector(settings.refine_detector, threads)
             if not isinstance(refiner, Refiner):
                 raise ValueError(f"车牌检测器 {settings.refine_detector!r} 不能复核 / cannot refine candidates")
         interval = settings.fallback_interval_s if stream else 0.0
         second_look = None
         if not stream and settings.fallback_detector == "retina" and settings.still_second_look_px > 0:
             second_look = make_detector(
-                "retina", long_side=settings.still_second_look_px, min_score=SECOND_LOOK_MIN_SCORE
+                "retina", threads, long_side=settings.still_second_look_px, min_score=SECOND_LOOK_MIN_SCORE
             )
         return cls(
-            make_detector(settings.detector),
+            make_detector(settings.detector, threads),
             recognizer,
             fallback=fallback,
             fallback_interval_s=interval,

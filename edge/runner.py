@@ -306,8 +306,8 @@ def run_cameras(
     Each camera runs `run_edge` in a thread of its own with its own `PlateReader` (`reader_for`,
     default `PlateReader.from_settings`): a reader keeps per-stream state (the fallback detector's
     pacing) and each camera may configure other detectors, so readers are not shared; the OCR model
-    is small (one onnxruntime session per camera, of `EdgeSettings.ocr_thread_count()` threads: the
-    cores shared among the cameras unless `ocr_threads` is set). A camera that cannot
+    is small (one onnxruntime session per camera, of `EdgeSettings.inference_threads()` threads, as its
+    learned detector's: the cores shared among the cameras unless `ocr_threads` is set). A camera that cannot
     start or fails (missing file, missing model, a crash) is logged and ends alone: the others go
     on. `stop` (SIGTERM) stops all of them; each drains its outbox and publishes `offline`. The
     snapshot purge and endpoint, shared by the cameras, run once here. With a single camera (no

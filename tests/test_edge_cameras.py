@@ -158,8 +158,17 @@ def test_cameras_share_the_cores_for_their_ocr_unless_told(
     monkeypatch.setattr("edge.config.usable_cores", lambda: cores)
     entries = [{"camera": f"cam-{i}", "source": f"rtsp://cam/{i}"} for i in range(cameras)]
     settings = EdgeSettings(cameras=entries if cameras > 1 else [], ocr_threads=explicit)
-    assert settings.ocr_thread_count() == each
-    assert [cam.ocr_thread_count() for cam in settings.camera_settings()] == [each] * cameras
+    assert settings.inference_threads() == each
+    assert [cam.inference_threads() for cam in settings.camera_settings()] == [each] * cameras
+
+
+def test_each_cameras_ocr_and_learned_detector_get_the_shared_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("edge.config.usable_cores", lambda: 2)
+    entries = [{"camera": f"cam-{i}", "source": f"rtsp://cam/{i}"} for i in range(2)]
+    cam = EdgeSettings(cameras=entries, fallback_detector="retina", refine_detector="retina").camera_settings()[0]
+    reader = PlateReader.from_settings(cam, stream=True)
+    assert reader.recognizer._session.get_session_options().intra_op_num_threads == 1
+    assert reader.fallback._session.get_session_options().intra_op_num_threads == 1
 
 
 @pytest.mark.parametrize(

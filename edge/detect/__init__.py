@@ -29,10 +29,10 @@ class Refiner(Protocol):
     def refine(self, image: np.ndarray, detection: Detection) -> Detection | None: ...
 
 
-def _color(**options: Any) -> Detector:
+def _color(threads: int | None = None, **options: Any) -> Detector:
     from edge.detect.color import ColorPlateDetector
 
-    return ColorPlateDetector(**options)
+    return ColorPlateDetector(**options)  # no network, so no inference threads to size
 
 
 def _retina(**options: Any) -> Detector:
@@ -49,12 +49,13 @@ def available_detectors() -> list[str]:
     return sorted(_FACTORIES)
 
 
-def make_detector(name: str, **options: Any) -> Detector:
+def make_detector(name: str, threads: int | None = None, **options: Any) -> Detector:
     """A fresh detector by name, `options` passed to its constructor (e.g. the learned detector's
-    `long_side`); unknown names raise ValueError listing the known ones."""
+    `long_side`); `threads`, where given, sizes the inference threads of a detector that runs a
+    network (the colour detector has none). Unknown names raise ValueError listing the known ones."""
     try:
         factory = _FACTORIES[name]
     except KeyError:
         known = ", ".join(available_detectors())
         raise ValueError(f"未知的车牌检测器 / unknown plate detector {name!r} (known: {known})") from None
-    return factory(**options)
+    return factory(**options) if threads is None else factory(threads=threads, **options)
