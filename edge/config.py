@@ -57,9 +57,9 @@ def _shared_env() -> dict[str, Any]:
     return {"mqtt_url": url} if url else {}
 
 
-MAX_AUTO_OCR_THREADS = 2
-"""The most OCR threads a camera gets when `ocr_threads` is not set: one thread read a crop in 2.6 ms,
-two in 1.6 ms (a 2-core box); more were never measured to help so small a model."""
+MAX_AUTO_THREADS = 2
+"""The most inference threads a camera gets when `ocr_threads` is not set: one thread read an OCR crop
+in 2.6 ms, two in 1.6 ms (a 2-core box); more were never measured to help so small a model."""
 
 
 def usable_cores() -> int:
@@ -388,7 +388,7 @@ class EdgeSettings(BaseSettings):
 
     def inference_threads(self) -> int:
         """Each camera's onnxruntime threads (its OCR, its learned detector): `ocr_threads`, or where it
-        is not set the process's cores shared among its cameras, at most `MAX_AUTO_OCR_THREADS` each.
+        is not set the process's cores shared among its cameras, at most `MAX_AUTO_THREADS` each.
 
         Why shared: each camera has its own sessions, whose threads spin for a while after each OCR run,
         waiting for the next. Two cameras of 2 threads each on a 2-core box read easypr_dev's photos in
@@ -396,7 +396,7 @@ class EdgeSettings(BaseSettings):
         detector thread each as well 25.6-27.0 ms against 27.8-30.2 (alternating runs)."""
         if self.ocr_threads is not None:
             return self.ocr_threads
-        return max(1, min(MAX_AUTO_OCR_THREADS, usable_cores() // max(1, len(self.cameras))))
+        return max(1, min(MAX_AUTO_THREADS, usable_cores() // max(1, len(self.cameras))))
 
     def camera_settings(self) -> list[EdgeSettings]:
         """One complete settings object per camera: the top level alone without `cameras:`, else each

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from eval_ocr import real_set, synthetic_set
+from run_eval import SEED as TEST_SEED
 from train_ocr import clip_right
 
 from dealergate.synth.plate_render import RENDERABLE_TYPES
@@ -64,13 +65,13 @@ def score(read: Callable[[np.ndarray], str], sets: dict[str, CropSet]) -> dict[s
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--per-type", type=int, default=200, help="synthetic crops per layout")
-    p.add_argument("--seed", type=int, default=VALIDATION_SEED, help="synthetic draw (777 is the test sets': no)")
+    p.add_argument("--seed", type=int, default=VALIDATION_SEED, help=f"synthetic draw ({TEST_SEED} is the test sets': no)")
     p.add_argument("--clipped", action="store_true", help="also lyl8213_valid with its right ends cut off")
     p.add_argument("--misses", action="store_true", help="list every misread crop")
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args()
-    if a.seed == 777:
-        sys.exit("种子 777 是测试集，请用验证种子 / seed 777 draws the synthetic test sets: choose on a validation seed")
+    if a.seed == TEST_SEED:
+        sys.exit(f"种子 {TEST_SEED} 是测试集，请用验证种子 / seed {TEST_SEED} draws the synthetic test sets: choose on a validation seed")
     from edge.config import EdgeSettings
     from edge.reader import PlateReader
 
