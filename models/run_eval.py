@@ -18,7 +18,8 @@ every labelled plate painted out (`write_painted`): what the reader finds on sig
 lamps, or plates the labels leave out — the false reads a new set of photographs may bring.
 
 `--robustness` scores easypr_dev again under each of `PERTURBATIONS` (darker, brighter, a colour
-cast, heavier JPEG, sensor noise, defocus, smaller and larger photos): how much of the figure above
+cast, heavier JPEG, sensor noise, defocus, smaller and larger photos, a grey
+infrared picture, the motion blur of a moving car): how much of the figure above
 holds for cameras unlike easypr_dev's. Not a target; a guard against tuning to 128 photographs.
 """
 
@@ -155,6 +156,20 @@ def _same(image: np.ndarray) -> np.ndarray:
     return image
 
 
+def motion_blur(image: np.ndarray, length: int, angle_deg: float = 0.0) -> np.ndarray:
+    """`image` smeared along a straight line of `length` px at `angle_deg` (0: horizontal), as a
+    plate moving during the exposure is."""
+    kernel = np.zeros((length, length), np.float32)
+    c = (length - 1) / 2
+    dx, dy = np.cos(np.radians(angle_deg)) * c, np.sin(np.radians(angle_deg)) * c
+    cv2.line(kernel, (round(c - dx), round(c - dy)), (round(c + dx), round(c + dy)), 1.0, 1)
+    return cv2.filter2D(image, -1, kernel / kernel.sum())
+
+
+def grey(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+
+
 Change = tuple[float, Callable[[np.ndarray], np.ndarray], int]
 """(scale, change of the pixels, JPEG quality the changed photo is written at)."""
 PERTURBATIONS: dict[str, Change] = {
@@ -171,6 +186,9 @@ PERTURBATIONS: dict[str, Change] = {
     "defocus (Gaussian σ 1 px)": (1.0, lambda im: cv2.GaussianBlur(im, (0, 0), 1.0), 95),
     "scale ×0.7": (0.7, _same, 95),
     "scale ×1.4": (1.4, _same, 95),
+    "grey (infrared night camera)": (1.0, grey, 95),
+    "motion blur (5 px, across)": (1.0, lambda im: motion_blur(im, 5), 95),
+    "motion blur (7 px, up-down)": (1.0, lambda im: motion_blur(im, 7, 90.0), 95),
 }
 """What `--robustness` does to easypr_dev; photometric changes keep the labels, a scale scales them."""
 

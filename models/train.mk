@@ -40,7 +40,7 @@ eval-ocr: env
 	$(BIN)/python models/eval_ocr.py
 
 eval-val: env
-	$(BIN)/python models/eval_val.py --clipped $(VAL_ARGS)
+	$(BIN)/python models/eval_val.py --clipped --blurred --grey $(VAL_ARGS)
 
 train-province: $(TRAIN_STAMP)
 	KERAS_BACKEND=tensorflow $(TRAIN_BIN)/python models/train_province.py all $(PROVINCE_ARGS)

@@ -37,3 +37,32 @@ def test_the_test_seed_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "argv", ["eval_val.py", "--seed", "777"])
     with pytest.raises(SystemExit, match="test sets"):
         eval_val.main()
+
+
+def test_motion_blur_smears_a_point_along_its_direction_only() -> None:
+    image = np.zeros((21, 21, 3), np.uint8)
+    image[10, 10] = 250
+    across = eval_val.motion_blur(image, 5)[..., 0] > 0
+    assert across[10, 8:13].all() and across.sum() == 5  # five pixels of one row
+    up_down = eval_val.motion_blur(image, 7, 90.0)[..., 0] > 0
+    assert up_down[7:14, 10].all() and up_down.sum() == 7  # seven pixels of one column
+    assert eval_val.motion_blur(image, 5)[..., 0].sum() == pytest.approx(250, abs=5)  # light is kept
+
+
+def test_motion_blurred_copies_keep_each_crops_size_and_are_a_fixed_draw() -> None:
+    rng = np.random.default_rng(0)
+    crops = [rng.integers(0, 255, (36, 136, 3), dtype=np.uint8), rng.integers(0, 255, (24, 94, 3), dtype=np.uint8)]
+    blurred = eval_val.motion_blurred(crops)
+    assert [b.shape for b in blurred] == [c.shape for c in crops]
+    assert all(b.std() < c.std() for b, c in zip(blurred, crops, strict=True))  # smoothed
+    assert all(np.array_equal(a, b) for a, b in zip(blurred, eval_val.motion_blurred(crops), strict=True))
+
+
+def test_changed_copies_are_left_out_of_the_total(monkeypatch: pytest.MonkeyPatch) -> None:
+    crop = np.full((36, 136, 3), 90, np.uint8)
+    monkeypatch.setattr(eval_val, "real_set", lambda name: ([crop], ["京A12345"]))
+    monkeypatch.setattr(eval_val, "synthetic_set", lambda t, n, seed: ([crop], ["沪B67890"]))
+    sets = eval_val.validation_sets(1, clipped=True, blurred=True, grey_copy=True)
+    assert set(eval_val.EXTRA_SETS) <= set(sets)
+    grey = sets["lyl8213_valid_grey"][0][0]
+    assert grey.shape == crop.shape and (grey[..., 0] == grey[..., 2]).all()
