@@ -635,6 +635,34 @@ def cmd_prune(a: argparse.Namespace) -> None:
     print(f"pruned {a.weights} -> {a.out}: blocks {kept} of {deep_blocks} kept", flush=True)
 
 
+def mixed_weights(first: list[np.ndarray], second: list[np.ndarray], share: float) -> list[np.ndarray]:
+    """Each tensor `(1 - share) * first + share * second`: the weights of two checkpoints of one
+    lineage (the second fine-tuned from the first) averaged. Raises ValueError where they differ in shape."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"share must be within 0..1: {share}")
+    if len(first) != len(second) or any(x.shape != y.shape for x, y in zip(first, second, strict=True)):
+        raise ValueError("the two checkpoints are not the same network")
+    return [(1.0 - share) * x + share * y for x, y in zip(first, second, strict=True)]
+
+
+def cmd_soup(a: argparse.Namespace) -> None:
+    """Write the average of two checkpoints' weights (`mixed_weights`) as a new checkpoint.
+
+    Why: v22, fine-tuned from v18 with `--gate-augmentation`, read motion-blurred plates better but
+    lost some of v18's confidence on sharp photographs (a 64 px plate of easypr_dev fell under the
+    keep threshold); their half-and-half average kept v18's reads and most of v22's (models/README.md)."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import fast_plate_ocr.train.model.layers  # noqa: F401  (registers the CCT's layers for loading)
+    import keras
+
+    first = keras.models.load_model(a.weights[0], compile=False, safe_mode=False)
+    second = keras.models.load_model(a.weights[1], compile=False, safe_mode=False)
+    first.set_weights(mixed_weights(first.get_weights(), second.get_weights(), a.share))
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    first.save(a.out)
+    print(f"{1 - a.share:g} x {a.weights[0]} + {a.share:g} x {a.weights[1]} -> {a.out}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -683,6 +711,11 @@ def main(argv: list[str] | None = None) -> None:
     pr.add_argument("--model-config", type=Path, default=MODEL_CONFIG, help="the shallower model's config")
     pr.add_argument("--out", type=Path, default=WORK / "pruned.keras")
     pr.set_defaults(func=cmd_prune)
+    so = sub.add_parser("soup", help="the average of two checkpoints of one lineage")
+    so.add_argument("--weights", type=Path, nargs=2, required=True, help="the first and the second .keras")
+    so.add_argument("--share", type=float, default=0.5, help="the second checkpoint's share of each weight")
+    so.add_argument("--out", type=Path, default=RUNS / "soup" / "best.keras", help="export it with export --run")
+    so.set_defaults(func=cmd_soup)
     sub.add_parser("generate", parents=[gen]).set_defaults(func=cmd_generate)
     sub.add_parser("train", parents=[tr, gen]).set_defaults(func=cmd_train)
     sub.add_parser("export", parents=[ex]).set_defaults(func=cmd_export)
