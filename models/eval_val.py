@@ -40,7 +40,8 @@ CLIP_SEED = 99
 BLUR_SEED = 98
 """Seed of the motion-blurred copy of lyl8213_valid (one length and direction per crop)."""
 BLUR_SHARE = (0.04, 0.08)
-"""Blur length as a share of the crop's width: a plate rolling in at walking pace in 1/60-1/100 s."""
+"""Blur length as a share of the crop's width: a 440 mm plate moving 18-35 mm during the exposure,
+a car at 4-8 km/h over 1/60 s."""
 
 CropSet = tuple[list[np.ndarray], list[str]]
 

@@ -493,7 +493,7 @@ def _jit_on_jax() -> None:
 
 MOTION_BLUR_PX = (3, 9)
 """Kernel lengths (odd, in the 144 px wide model input) of `gate_augmentation`'s motion blur: up
-to 6 % of a plate's width, what a car rolling in at walking pace leaves in a 1/100 s exposure. The
+to 6 % of a plate's width, what a car at about 6 km/h leaves in a 1/60 s exposure. The
 trainer's default blur (3 px, 15 % of crops) and `degrade`'s (2-4 px, horizontal) stop at 3 %; on
 easypr_dev blurred horizontally by 5 px (4.6 % of a median plate) v18 read 0.68 of the plates."""
 
