@@ -167,6 +167,7 @@ def motion_blur(image: np.ndarray, length: int, angle_deg: float = 0.0) -> np.nd
 
 
 def grey(image: np.ndarray) -> np.ndarray:
+    """`image` as a monochrome (infrared) camera gives it: one grey level in all three channels."""
     return cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
 
 
