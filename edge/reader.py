@@ -23,6 +23,7 @@ from edge.exposure import corrected
 from edge.layout import plate_type_of
 from edge.province import LIFT_REST_FROM
 from edge.recognize import FastPlateRecognizer, Recognizer, rectify
+from edge.second_reader import CrnnPlateReader
 from edge.shrink import shrink
 from edge.skew import rotate_level, text_skew
 from edge.types import Detection, PlateRead, PlateResult
@@ -174,6 +175,7 @@ class PlateReader:
             settings.ocr_config_path,
             threads=threads,
             province_model_path=settings.province_model_path,
+            second_reader=CrnnPlateReader(threads=1) if settings.second_reader else None,
         )
         fallback = make_detector(settings.fallback_detector, threads) if settings.fallback_detector else None
         refiner = None

@@ -17,8 +17,10 @@ from fast_plate_ocr.core.process import resize_image
 from fast_plate_ocr.inference.config import PlateConfig
 
 from dealergate.plate_crops import maybe_double_row, stitch_rows
+from dealergate.plates import matching_types
 from edge.decode import GrammarDecoder
 from edge.province import ProvinceClassifier
+from edge.second_reader import CrnnPlateReader, asked, rescore
 from edge.types import Detection, PlateRead
 
 
@@ -87,6 +89,7 @@ class FastPlateRecognizer:
         device: Literal["cpu", "cuda", "auto"] = "cpu",
         threads: int = 2,
         province_model_path: Path | str | None = None,
+        second_reader: CrnnPlateReader | None = None,
     ) -> None:
         model, config = Path(onnx_model_path), Path(plate_config_path)
         for path in (model, config):
@@ -116,6 +119,8 @@ class FastPlateRecognizer:
             regions = list(cfg.plate_regions or [])
         self._decoder = GrammarDecoder(cfg.alphabet, cfg.pad_char, cfg.max_plate_slots, regions)
         self._province = ProvinceClassifier(province_model_path, cfg.alphabet) if province_model_path else None
+        self._second = second_reader
+        self._pad_index = cfg.alphabet.index(cfg.pad_char)
 
     def _prepare(self, crop_bgr: np.ndarray) -> np.ndarray:
         return ocr_input(crop_bgr, self._cfg)
@@ -144,10 +149,28 @@ class FastPlateRecognizer:
             probs = self._province.fuse(probs, batch)
         regions = outputs[1] if len(outputs) > 1 else None
         best: list[PlateRead | None] = [None] * len(crops)
-        for i, d in zip(owner, self._decoder.decode(probs, regions), strict=True):
+        source = [0] * len(crops)
+        for n, (i, d) in enumerate(zip(owner, self._decoder.decode(probs, regions), strict=True)):
             confidence = min(d.char_probs) if d.char_probs else 0.0  # only as sure as its least sure character
             read = PlateRead(d.text, round(confidence, 4), d.char_probs, d.layout, d.layout_prob, d.raw)
             current = best[i]
             if current is None or read.confidence > current.confidence:
-                best[i] = read
+                best[i], source[i] = read, n
+        if self._second is not None:
+            for i, read in enumerate(best):
+                # a stitched double-row read is the OCR's own: the CRNN reads one text line
+                if read is not None and source[i] == i and asked(read.char_confidences):
+                    best[i] = self._second_opinion(crops[i], probs[i], read)
         return [r for r in best if r is not None]
+
+    def _second_opinion(self, crop: np.ndarray, probs: np.ndarray, read: PlateRead) -> PlateRead:
+        """`read`, or the plate the second reader and the OCR agree on better (`edge.second_reader`)."""
+        assert self._second is not None
+        frames = self._second.frames(crop)
+        alphabet = self._cfg.alphabet
+        better = rescore(probs, read.text, read.char_confidences, alphabet, self._pad_index, frames, self._second)
+        if better is None:
+            return read
+        types = matching_types(better.text)
+        hint = read.type_hint if read.type_hint in types else (types[0] if types else None)
+        return PlateRead(better.text, min(better.char_probs), better.char_probs, hint, read.type_hint_confidence, read.raw_text)
