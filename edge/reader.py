@@ -312,7 +312,8 @@ class PlateReader:
         refined 陕KL6893 at 0.56 with every serial character at 0.99, which the server matches under
         another province). Trading one kept read for a surer one by a few points lost as many plates
         as it won, so a kept first read is replaced only by a sure one. Where the refined read is
-        the same text, the refiner's box replaces the candidate's (the read stays). Reads are always
+        the same text, the refiner's box replaces the candidate's if it is not larger (the read stays;
+        a larger one held the plate's frame or the car around it: easypr_dev's 桂ATK071). Reads are always
         grammatical (the decoder keeps to GA 36), so the confidence alone says how unsure a read is.
 
         With `tight_boxes`, a sure read from a candidate whose colour is not its plate's (`_loose`)
@@ -347,7 +348,7 @@ class PlateReader:
             rescued = self._kept(read) and not self._kept(reads[i])
             if (read.confidence >= STRONG_READ_CONFIDENCE or rescued) and read.confidence > reads[i].confidence:
                 detections[i], crops[i], reads[i] = det, crop, read
-            elif read.text == reads[i].text:
+            elif read.text == reads[i].text and _area(det.box) <= _area(detections[i].box):
                 detections[i] = det
 
     def read_crop(self, image: np.ndarray) -> PlateResult:

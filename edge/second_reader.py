@@ -55,7 +55,12 @@ ALTERNATIVE_BELOW = 0.9
 _SAME_GLYPH = {PUBLIC_SECURITY_CODE: "0"}
 """Characters the CRNN's charset lacks, and the glyph it reads for them."""
 HEIGHT = 32
-MAX_WIDTH = 320
+WIDTH = 120
+"""Every crop is stretched to 120 × 32 px, as the OCR stretches it to its own input: a plate
+rectified from strongly slanted corners comes out nearly square (easypr_dev's 渝B777C9: 97 × 74 px),
+and kept at its own aspect it gives the CRNN too few frames for seven characters (it read "S").
+lyl8213_valid's crops (aspect 3.78) read alone at widths 90 / 100 / 110 / 120 / 140 / 160: 110 /
+129 / 136 / 139 / 133 / 134 of 150."""
 PAD = 0.1
 """Each side of a crop is extended by this share of its size (edge pixels repeated) before the
 CRNN reads it: it was trained on text lines cut with a margin, and a tight crop loses the province."""
@@ -94,9 +99,7 @@ class CrnnPlateReader:
         h, w = crop_bgr.shape[:2]
         py, px = round(h * PAD), round(w * PAD)
         padded = cv2.copyMakeBorder(crop_bgr, py, py, px, px, cv2.BORDER_REPLICATE)
-        ph, pw = padded.shape[:2]
-        width = min(MAX_WIDTH, max(16, math.ceil(HEIGHT * pw / ph)))
-        x = cv2.resize(padded, (width, HEIGHT), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+        x = cv2.resize(padded, (WIDTH, HEIGHT), interpolation=cv2.INTER_LINEAR).astype(np.float32)
         x = x * np.float32(2.0 / 255.0) - np.float32(1.0)  # (x / 255 - 0.5) / 0.5, as it was trained
         out = self._session.run(None, {self._input: np.ascontiguousarray(x.transpose(2, 0, 1)[None])})[0]
         return out[0]

@@ -543,6 +543,13 @@ def test_an_unsure_read_takes_the_refined_box_when_that_reads_the_same(tmp_path:
     ocr = Scripted(good("京A12345", 0.6), good("京A12345", 0.65))
     [result] = PlateReader(Fixed(PLATE_BOX), ocr, refiner=Closer(TIGHT_BOX)).read_frame(image)
     assert result.read.confidence == 0.6 and result.detection.box == TIGHT_BOX.box
+    # a refiner's box larger than the candidate's does not replace it: the candidate was tighter
+    # (easypr_dev's 桂ATK071: the learned detector's box held the plate's frame too)
+    x1, y1, x2, y2 = PLATE_BOX.box
+    wider = Detection((x1 - 20, y1 - 10, x2 + 20, y2 + 10), None, PlateColor.UNKNOWN, 0.99)
+    ocr = Scripted(good("京A12345", 0.6), good("京A12345", 0.65))
+    [result] = PlateReader(Fixed(PLATE_BOX), ocr, refiner=Closer(wider)).read_frame(image)
+    assert result.read.confidence == 0.6 and result.detection.box == PLATE_BOX.box
 
 
 def test_a_sure_read_from_a_box_of_another_colour_gets_the_refined_box_only(tmp_path: Path) -> None:
