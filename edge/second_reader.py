@@ -14,9 +14,10 @@ slot, padding included) plus `WEIGHT` × the CRNN's log-likelihood of it (`edge.
 over every frame alignment). The OCR's read is replaced only where the best-scoring plate fits a
 GA 36 layout and is the CRNN's own reading too: a look-alike that only the scores prefer does not
 overrule the OCR. A character that changed gets as its confidence the share of the candidates'
-combined probability that agrees with it; the others keep the OCR's, so a read the OCR was unsure
-of stays as unsure where the CRNN agrees with it. Only unsure reads are asked (`asked`), so a sure
-read costs nothing; every constant was chosen on validation sets only
+combined probability that agrees with it; the others keep the OCR's. Where the CRNN reads the
+OCR's very plate, its serial characters get the surer reader's confidence (`LIFT_FROM`): a plate
+both read alike is kept though the OCR alone was unsure of it. Only unsure reads are asked
+(`asked`), so a sure read costs nothing; every constant was chosen on validation sets only
 (models/README.md, "Second reader").
 """
 
@@ -34,22 +35,18 @@ from dealergate.plates import PUBLIC_SECURITY_CODE, matching_types
 from edge.ctc import best_path, log_likelihoods
 
 ASK_BELOW = 0.9
-"""Reads whose least sure character is under this are re-scored (the CRNN costs ~4 ms a crop)."""
+"""Reads whose least sure character is under this are re-scored (the CRNN costs ~5 ms a crop)."""
 ASK_REST_FROM = 0.5
 """…and whose other characters all read at least this surely: a read with two characters under it is
 dropped whatever the CRNN says of one (`edge.reader.MIN_READ_CONFIDENCE`), and on a photo most
 candidates are such non-plates — asking about every read under `ASK_BELOW` cost 11 ms a photo on
 easypr_dev (22 → 33 ms median) and changed none of its reads."""
-
-
-def asked(char_probs: tuple[float, ...]) -> bool:
-    """Whether a read with these character confidences is re-scored (`ASK_BELOW`, `ASK_REST_FROM`)."""
-    if not char_probs:
-        return False
-    ranked = sorted(char_probs)
-    return ranked[0] < ASK_BELOW and (len(ranked) < 2 or ranked[1] >= ASK_REST_FROM)
 WEIGHT = 0.3
 """The CRNN's log-likelihood's weight against the OCR's log-probability."""
+LIFT_FROM = 0.9
+"""Where the CRNN reads the OCR's very plate (its province aside), each serial character that the
+CRNN reads at least this surely gets the surer of the two confidences: two readers trained apart
+agree. The province keeps the OCR's: the CRNN does not know ours (`candidates`)."""
 ALTERNATIVE_BELOW = 0.9
 """A character under this also offers the OCR's second choice at its slot as a candidate."""
 _SAME_GLYPH = {PUBLIC_SECURITY_CODE: "0"}
@@ -64,6 +61,14 @@ lyl8213_valid's crops (aspect 3.78) read alone at widths 90 / 100 / 110 / 120 / 
 PAD = 0.1
 """Each side of a crop is extended by this share of its size (edge pixels repeated) before the
 CRNN reads it: it was trained on text lines cut with a margin, and a tight crop loses the province."""
+
+
+def asked(char_probs: tuple[float, ...]) -> bool:
+    """Whether a read with these character confidences is re-scored (`ASK_BELOW`, `ASK_REST_FROM`)."""
+    if not char_probs:
+        return False
+    ranked = sorted(char_probs)
+    return ranked[0] < ASK_BELOW and (len(ranked) < 2 or ranked[1] >= ASK_REST_FROM)
 
 
 def packaged_path(name: str) -> Path:
@@ -163,8 +168,8 @@ def rescore(
     if reader.labels(text) is None:
         return None
     pool = candidates(probs, text, char_probs, alphabet)
-    crnn_text, _ = best_path(frames, reader.charset)
-    crnn_text = text[:1] + crnn_text[1:]  # the province stays the OCR's (`candidates`)
+    crnn_raw, crnn_probs = best_path(frames, reader.charset)
+    crnn_text = text[:1] + crnn_raw[1:]  # the province stays the OCR's (`candidates`)
     if crnn_text not in pool and len(crnn_text) <= probs.shape[0] and matching_types(crnn_text):
         pool.append(crnn_text)
     index = {c: i for i, c in enumerate(alphabet)}
@@ -179,6 +184,8 @@ def rescore(
             slots = [index[_SAME_GLYPH.get(ch, ch)] for ch in t] + [pad_index] * (probs.shape[0] - len(t))
             scores[t] = float(log_probs[np.arange(len(slots)), slots].sum() + weight * c)
     best = max(scores, key=scores.__getitem__)
+    if best == text and crnn_text == text and len(crnn_raw) == len(text):
+        return _agreed(text, char_probs, crnn_probs)
     if best == text or best != crnn_text:
         return None  # the OCR's read stays unless the CRNN reads the winner itself
     top = max(scores.values())
@@ -191,3 +198,12 @@ def rescore(
         else:
             confidences.append(sum(v for t, v in share.items() if len(t) > k and t[k] == ch) / total)
     return Rescored(best, tuple(round(c, 4) for c in confidences), len(scores))
+
+
+def _agreed(text: str, char_probs: tuple[float, ...], crnn_probs: tuple[float, ...]) -> Rescored | None:
+    """The OCR's read with each serial character the CRNN reads at `LIFT_FROM` or more as sure as the
+    surer reader (None where nothing changes)."""
+    lifted = (char_probs[0],) + tuple(
+        max(p, q) if q >= LIFT_FROM else p for p, q in zip(char_probs[1:], crnn_probs[1:], strict=True)
+    )
+    return None if lifted == char_probs else Rescored(text, tuple(round(c, 4) for c in lifted), 1)

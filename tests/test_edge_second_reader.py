@@ -95,15 +95,12 @@ def _frames(text: str, sure: float = 0.9) -> np.ndarray:
 
 
 def test_the_second_reader_settles_an_unsure_look_alike() -> None:
-    probs, chars = _ocr("苏A12345", {3: {"8": 0.5, "2": 0.45}})
-    assert "苏A18345" in candidates(probs, "苏A12345", chars, VOCAB)  # the second choice is offered
-    text = "苏A12345" if chars[3] > 0.5 else "苏A18345"
-    better = rescore(probs, text, chars, VOCAB, PAD, _frames("苏A12345"), _Crnn())  # type: ignore[arg-type]
-    if text == "苏A12345":
-        assert better is None  # both agree: the OCR's read stays, unchanged
-    else:
-        assert better is not None and better.text == "苏A12345"
-        assert better.char_probs[3] > 0.5 and better.char_probs[:3] == pytest.approx(chars[:3], abs=1e-4)
+    # the OCR reads 8 at the fourth character (0.5 against 0.45 for 2); the CRNN reads 2
+    probs, chars = _ocr("苏A18345", {3: {"8": 0.5, "2": 0.45}})
+    assert "苏A12345" in candidates(probs, "苏A18345", chars, VOCAB)  # the second choice is offered
+    better = rescore(probs, "苏A18345", chars, VOCAB, PAD, _frames("苏A12345"), _Crnn())  # type: ignore[arg-type]
+    assert better is not None and better.text == "苏A12345"
+    assert better.char_probs[3] > 0.5 and better.char_probs[:3] == pytest.approx(chars[:3], abs=1e-4)
 
 
 def test_a_sure_ocr_is_not_overruled_and_the_crnns_own_reading_can_win() -> None:
@@ -123,6 +120,16 @@ def test_the_province_stays_the_ocrs_and_an_agreeing_crnn_changes_nothing() -> N
     # the CRNN reads what the OCR read, however unsurely: nothing changes, the confidences neither
     probs, chars = _ocr("苏A12345", {3: {"8": 0.7}})
     assert rescore(probs, "苏A12345", chars, VOCAB, PAD, _frames("苏A12345", 0.5), _Crnn()) is None  # type: ignore[arg-type]
+
+
+def test_a_plate_both_readers_read_alike_gets_the_surer_readers_confidence_but_its_province() -> None:
+    probs, chars = _ocr("苏A12345", {0: {"浙": 0.6}, 3: {"8": 0.8}})
+    assert chars[0] < 0.7 and chars[3] < 0.7
+    better = rescore(probs, "苏A12345", chars, VOCAB, PAD, _frames("浙A12345", 0.97), _Crnn())  # type: ignore[arg-type]
+    assert better is not None and better.text == "苏A12345"
+    assert better.char_probs[0] == pytest.approx(chars[0], abs=1e-4)  # the CRNN's province does not count
+    assert better.char_probs[3] == pytest.approx(0.97, abs=1e-3)
+    assert better.char_probs[1:3] == pytest.approx(chars[1:3], abs=1e-4)  # surer already: kept
 
 
 def test_a_plate_the_crnn_cannot_write_stays_the_ocrs() -> None:
