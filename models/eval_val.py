@@ -12,8 +12,8 @@ off (`CLIP_SEED`), the clipped last characters of ccpd_heldout; with `--blurred`
 smeared by a car's motion (`BLUR_SEED`: 4-8 % of the crop's width, any direction); with `--grey`,
 lyl8213_valid as an infrared night camera sees it. Every crop is read by
 `PlateReader.read_crop`, as `dealergate read --ocr-only` reads it (levelling, province fusion,
-grammar decoding). To compare a candidate model, point DEALERGATE_EDGE_OCR_MODEL or
-DEALERGATE_EDGE_PROVINCE_MODEL at it.
+grammar decoding, the second reader). To compare a candidate model, point DEALERGATE_EDGE_OCR_MODEL
+or DEALERGATE_EDGE_PROVINCE_MODEL at it; DEALERGATE_EDGE_SECOND_READER=false reads with the OCR alone.
 """
 
 from __future__ import annotations
