@@ -101,6 +101,8 @@ class CrnnPlateReader:
 
     def frames(self, crop_bgr: np.ndarray) -> np.ndarray:
         """(T, 1 + len(charset)) probabilities for the crop's T frames."""
+        if crop_bgr.ndim == 2:  # a grey crop (the OCR takes those too)
+            crop_bgr = cv2.cvtColor(crop_bgr, cv2.COLOR_GRAY2BGR)
         h, w = crop_bgr.shape[:2]
         py, px = round(h * PAD), round(w * PAD)
         padded = cv2.copyMakeBorder(crop_bgr, py, py, px, px, cv2.BORDER_REPLICATE)

@@ -151,6 +151,9 @@ def test_the_packaged_crnn_reads_a_rendered_blue_plate(crnn: CrnnPlateReader) ->
     assert frames.shape[1] == len(crnn.charset) + 1
     np.testing.assert_allclose(frames.sum(axis=1), 1.0, atol=1e-3)
     assert best_path(frames, crnn.charset)[0] == "京E12345"
+    grey = crnn.frames(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY))  # a grey crop, as the OCR takes it
+    assert grey.shape == frames.shape
+    assert crnn.frames(np.zeros((3, 2, 3), np.uint8)).shape[1] == frames.shape[1]  # a sliver: no crash
     assert crnn.labels("粤OA2160") == crnn.labels("粤0A2160")  # the O of 粤O plates is its 0 glyph
     assert crnn.labels("粤A1234应急") is None
 
