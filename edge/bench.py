@@ -278,6 +278,8 @@ def run_bench(
         "wrong_plates": wrong,
         "clips": per_clip,
         "frames": frames,
+        # how often the second reader (edge.second_reader) was asked, changed a read, made one surer
+        "second_reader": dict(getattr(reader.recognizer, "second_opinions", {})),
     }
 
 
@@ -311,6 +313,7 @@ def _idle_cpu_pct(settings: EdgeSettings, reader: PlateReader) -> float:
 def report_lines(result: dict[str, Any]) -> list[str]:
     """The figures for a person, one per line (zh-CN / English)."""
     acc = result["arrival_accuracy"]
+    second = result.get("second_reader", {})
     return [
         f"处理速度 Raw speed          {result['fps_raw']} fps ({result['realtime_factor']}× real time)",
         (
@@ -323,5 +326,9 @@ def report_lines(result: dict[str, Any]) -> list[str]:
             f"到店识别 Arrivals            {result['arrivals_correct']}/{result['arrivals_expected']}"
             f" ({acc if acc is None else f'{acc:.1%}'}), duplicates {result['duplicates']}, "
             f"wrong {result['arrivals_wrong']}"
+        ),
+        (
+            f"第二识别 Second reader       asked {second.get('asked', 0)}, changed {second.get('changed', 0)}, "
+            f"made surer {second.get('lifted', 0)} (of {result['frames']} frames)"
         ),
     ]

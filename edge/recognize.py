@@ -7,6 +7,7 @@ model was trained on such crops, and a tilted plate costs it characters.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -120,6 +121,9 @@ class FastPlateRecognizer:
         self._decoder = GrammarDecoder(cfg.alphabet, cfg.pad_char, cfg.max_plate_slots, regions)
         self._province = ProvinceClassifier(province_model_path, cfg.alphabet) if province_model_path else None
         self._second = second_reader
+        self.second_opinions: Counter[str] = Counter()
+        """Reads shown to the second reader ("asked"), and of those changed to another plate
+        ("changed") or made surer because it read the same plate ("lifted"): for `make bench`."""
         self._pad_index = cfg.alphabet.index(cfg.pad_char)
 
     def _prepare(self, crop_bgr: np.ndarray) -> np.ndarray:
@@ -169,8 +173,10 @@ class FastPlateRecognizer:
         frames = self._second.frames(crop)
         alphabet = self._cfg.alphabet
         better = rescore(probs, read.text, read.char_confidences, alphabet, self._pad_index, frames, self._second)
+        self.second_opinions["asked"] += 1
         if better is None:
             return read
+        self.second_opinions["changed" if better.text != read.text else "lifted"] += 1
         types = matching_types(better.text)
         hint = read.type_hint if read.type_hint in types else (types[0] if types else None)
         return PlateRead(better.text, min(better.char_probs), better.char_probs, hint, read.type_hint_confidence, read.raw_text)

@@ -36,6 +36,9 @@ def test_bench_prints_one_json_object_with_every_figure(tmp_path: Path) -> None:
     assert result["arrivals_expected"] == 2
     assert isinstance(result["arrival_accuracy"], float) and 0.0 <= result["arrival_accuracy"] <= 1.0
     assert result["arrivals_correct"] <= 2
+    second = result["second_reader"]  # counts of the second reader's work (edge.second_reader)
+    assert set(second) <= {"asked", "changed", "lifted"}
+    assert second.get("changed", 0) + second.get("lifted", 0) <= second.get("asked", 0)
     (folder,) = tmp_path.iterdir()  # the generated clips are cached under the plan's key
     assert folder.name == BenchPlan.smoke().key
     cars = read_manifest(folder / "day.mp4")

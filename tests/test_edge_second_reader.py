@@ -16,6 +16,7 @@ from edge.ctc import BLANK, best_path, log_likelihoods
 from edge.reader import PlateReader
 from edge.recognize import FastPlateRecognizer
 from edge.second_reader import CrnnPlateReader, candidates, rescore
+from edge.types import PlateRead
 
 VOCAB = ALPHABET + PAD_CHAR
 PAD = VOCAB.index(PAD_CHAR)
@@ -137,6 +138,29 @@ def test_a_plate_the_crnn_cannot_write_stays_the_ocrs() -> None:
     crnn = _Crnn()
     crnn.index = {c: i for c, i in crnn.index.items() if c != "港"}
     assert rescore(probs, "粤A1234港", chars, VOCAB, PAD, _frames("粤A8234"), crnn) is None  # type: ignore[arg-type]
+
+
+class _Spelling(_Crnn):
+    """A second reader whose frames always spell one plate, as sure as `sure`."""
+
+    def __init__(self, text: str, sure: float) -> None:
+        super().__init__()
+        self.text, self.sure = text, sure
+
+    def frames(self, crop: np.ndarray) -> np.ndarray:
+        return _frames(self.text, self.sure)
+
+
+def test_the_recognizer_counts_what_the_second_reader_did() -> None:
+    settings = EdgeSettings()
+    ocr = FastPlateRecognizer(settings.ocr_model_path, settings.ocr_config_path)
+    crop = np.zeros((40, 130, 3), np.uint8)
+    probs, chars = _ocr("苏A18345", {3: {"8": 0.5, "2": 0.45}})
+    read = PlateRead("苏A18345", min(chars), chars)
+    for spelled, sure, expected in (("苏A12345", 0.9, "苏A12345"), ("苏A18345", 0.97, "苏A18345"), ("苏A18345", 0.5, "苏A18345")):
+        ocr._second = _Spelling(spelled, sure)  # type: ignore[assignment]
+        assert ocr._second_opinion(crop, probs, read).text == expected
+    assert ocr.second_opinions == {"asked": 3, "changed": 1, "lifted": 1}
 
 
 @pytest.fixture(scope="module")
