@@ -171,7 +171,7 @@ def rescore(
         return None
     pool = candidates(probs, text, char_probs, alphabet)
     crnn_raw, crnn_probs = best_path(frames, reader.charset)
-    crnn_text = text[:1] + crnn_raw[1:]  # the province stays the OCR's (`candidates`)
+    crnn_text = _keep_ocr_only_chars(text, text[:1] + crnn_raw[1:])  # the province stays the OCR's
     if crnn_text not in pool and len(crnn_text) <= probs.shape[0] and matching_types(crnn_text):
         pool.append(crnn_text)
     index = {c: i for i, c in enumerate(alphabet)}
@@ -200,6 +200,14 @@ def rescore(
         else:
             confidences.append(sum(v for t, v in share.items() if len(t) > k and t[k] == ch) / total)
     return Rescored(best, tuple(round(c, 4) for c in confidences), len(scores))
+
+
+def _keep_ocr_only_chars(text: str, crnn_text: str) -> str:
+    """The CRNN's reading with the OCR's characters kept where the CRNN cannot write them: the O of
+    a 粤O public-security plate is drawn as the digit 0, which the CRNN reads as 0 or Q."""
+    if len(crnn_text) != len(text):
+        return crnn_text
+    return "".join(t if t in _SAME_GLYPH else c for t, c in zip(text, crnn_text, strict=True))
 
 
 def _agreed(text: str, char_probs: tuple[float, ...], crnn_probs: tuple[float, ...]) -> Rescored | None:

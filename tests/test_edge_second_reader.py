@@ -70,6 +70,7 @@ class _Crnn:
         self.index = {c: i + 1 for i, c in enumerate(ALPHABET)}
 
     def labels(self, text: str) -> list[int] | None:
+        text = text.replace("O", "0")  # as the real one: the O of 粤O plates is its 0 glyph
         return [self.index[c] for c in text] if all(c in self.index for c in text) else None
 
 
@@ -131,6 +132,15 @@ def test_a_plate_both_readers_read_alike_gets_the_surer_readers_confidence_but_i
     assert better.char_probs[0] == pytest.approx(chars[0], abs=1e-4)  # the CRNN's province does not count
     assert better.char_probs[3] == pytest.approx(0.97, abs=1e-3)
     assert better.char_probs[1:3] == pytest.approx(chars[1:3], abs=1e-4)  # surer already: kept
+
+
+def test_the_o_of_a_public_security_plate_stays_though_the_crnn_reads_q() -> None:
+    # the OCR unsure of the 0 at the fifth character; the CRNN, which has no O, reads the
+    # 0-shaped O as Q and the fifth character as 8: the 8 is taken, the O kept
+    probs, chars = _ocr("粤0T9048", {4: {"8": 0.3}})
+    frames = _frames("粤QT9848", 0.99)
+    better = rescore(probs, "粤OT9048", chars, VOCAB, PAD, frames, _Crnn())  # type: ignore[arg-type]
+    assert better is not None and better.text == "粤OT9848"
 
 
 def test_a_plate_the_crnn_cannot_write_stays_the_ocrs() -> None:
