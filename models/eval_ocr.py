@@ -27,7 +27,8 @@ from dealergate.plates import PlateType
 from dealergate.synth.plate_render import RENDERABLE_TYPES, degrade, random_plate_text, render_plate
 
 ROOT = Path(__file__).resolve().parents[1]
-ONNX = ROOT / "models" / "ocr" / "dealergate_ocr.onnx"
+ONNX = ROOT / "models" / "ocr" / "dealergate_ocr_int8.onnx"
+"""The model the edge runs (`--onnx models/ocr/dealergate_ocr.onnx` scores the float one it is made from)."""
 PLATE_CONFIG = ROOT / "models" / "ocr" / "plate_config.yaml"
 REAL_CROPS = Path(os.environ.get("DEALERGATE_LPR_CROPS", ROOT.parent / "shared" / "datasets" / "lpr_crops"))
 

@@ -25,7 +25,7 @@ def test_defaults_and_documentation() -> None:
     assert s.cooldown_s == 600 and s.min_reads >= 1
     assert s.mqtt_url == "mqtt://127.0.0.1:1883"
     assert s.client_id == "dealergate-edge-demo-gate-1"
-    assert s.ocr_model_path == REPO_ROOT / "models/ocr/dealergate_ocr.onnx"
+    assert s.ocr_model_path == REPO_ROOT / "models/ocr/dealergate_ocr_int8.onnx"
     assert s.ocr_config_path == REPO_ROOT / "models/ocr/plate_config.yaml"
     assert s.snapshot_root == REPO_ROOT / "var/snapshots"
     assert s.outbox_file == REPO_ROOT / "var/outbox/demo-gate-1.sqlite3"
