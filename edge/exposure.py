@@ -90,3 +90,19 @@ def corrected(image: np.ndarray) -> np.ndarray:
     scale = gain * 255.0 / (255.0 - black)
     table = np.clip(np.round((np.arange(256, dtype=np.float32) - black) * scale), 0, 255).astype(np.uint8)
     return cv2.LUT(image, table)
+
+
+MONOCHROME_SPREAD = 4
+"""A frame is monochrome when 99 % of its sampled pixels have their three channels within this many
+grey levels of each other: an infrared night camera's picture (decoded from YUV, its chroma adds a
+level or two), never a daylight scene with a coloured plate, car or sky in it."""
+
+
+def is_monochrome(image: np.ndarray) -> bool:
+    """Whether the frame holds no colour (an infrared camera at night), from a sparse sample: the
+    colour detector's masks then cannot tell a plate by its background colour."""
+    if image.ndim == 2 or image.shape[2] == 1:
+        return True
+    b, g, r = cv2.split(np.ascontiguousarray(image[::SAMPLE_STRIDE, ::SAMPLE_STRIDE]))
+    spread = cv2.max(cv2.max(cv2.absdiff(b, g), cv2.absdiff(g, r)), cv2.absdiff(b, r))
+    return bool(np.count_nonzero(spread > MONOCHROME_SPREAD) <= 0.01 * spread.size)

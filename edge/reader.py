@@ -19,7 +19,7 @@ from dealergate.plates import PLATE_COLORS, PlateColor, PlateType, is_valid_plat
 from edge.config import EdgeSettings
 from edge.detect import Detector, Refiner, make_detector
 from edge.detect.color import box_overlap, dominant_plate_color, plate_corners_in_crop
-from edge.exposure import corrected
+from edge.exposure import corrected, is_monochrome
 from edge.layout import plate_type_of
 from edge.province import LIFT_REST_FROM
 from edge.recognize import FastPlateRecognizer, Recognizer, rectify
@@ -235,7 +235,10 @@ class PlateReader:
             and r.detection.box[2] - r.detection.box[0] >= min_w
             for r in results
         )
-        if allow_fallback and self.fallback is not None and (self.always_fallback or not sure):
+        # an infrared night picture has no colours: the colour detector's boxes are grey blobs read
+        # as white plates, and one sure read among them says nothing of the plates it boxed loosely
+        colourless = is_monochrome(image)
+        if allow_fallback and self.fallback is not None and (self.always_fallback or not sure or colourless):
             now = time.monotonic()
             if now - self._fallback_last >= self.fallback_interval_s:
                 self._fallback_last = now

@@ -9,7 +9,15 @@ import numpy as np
 from test_edge_reader import Scripted, good, scene_with_plate
 
 from edge.detect.color import ColorPlateDetector
-from edge.exposure import BLACK_LEVEL_FROM, MAX_GAIN, TARGET_LEVEL, black_level, corrected, exposure_gain
+from edge.exposure import (
+    BLACK_LEVEL_FROM,
+    MAX_GAIN,
+    TARGET_LEVEL,
+    black_level,
+    corrected,
+    exposure_gain,
+    is_monochrome,
+)
 from edge.reader import PlateReader, load_image
 
 
@@ -98,3 +106,16 @@ def test_only_the_still_image_reader_corrects_exposure() -> None:
     settings = EdgeSettings(detector="color", fallback_detector="", refine_detector="")
     assert PlateReader.from_settings(settings, stream=False).correct_exposure
     assert not PlateReader.from_settings(settings, stream=True).correct_exposure
+
+
+def test_an_infrared_picture_is_monochrome_and_a_coloured_scene_is_not() -> None:
+    rng = np.random.default_rng(3)
+    grey = rng.integers(0, 256, (720, 1280), dtype=np.uint8)
+    assert is_monochrome(grey)
+    ir = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+    assert is_monochrome(ir)
+    chroma = rng.integers(-2, 3, ir.shape)  # decoded from YUV: a level or two apart
+    assert is_monochrome(np.clip(ir.astype(np.int16) + chroma, 0, 255).astype(np.uint8))
+    coloured = ir.copy()
+    coloured[300:400, 500:700] = (180, 90, 20)  # a blue car's door: 2 % of the frame
+    assert not is_monochrome(coloured)

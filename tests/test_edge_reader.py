@@ -644,3 +644,15 @@ def test_only_the_still_image_reader_wants_sure_reads_at_the_sides() -> None:
     settings = EdgeSettings(detector="color", fallback_detector="", refine_detector="")
     assert PlateReader.from_settings(settings, stream=False).sure_at_sides
     assert not PlateReader.from_settings(settings, stream=True).sure_at_sides
+
+
+def test_a_colourless_frame_does_not_let_a_sure_read_spare_the_fallback(tmp_path: Path) -> None:
+    """An infrared night picture has no colours: the colour detector's sure read of one grey blob
+    says nothing of the plates it boxed loosely, so the learned detector looks too."""
+    grey = cv2.cvtColor(load_image(str(scene_with_plate(tmp_path))), cv2.COLOR_BGR2GRAY)
+    image = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+    fallback = Fixed(OTHER_BOX)
+    ocr = Scripted(good(conf=0.95), good("沪B54321", 0.9))
+    reader = PlateReader(Fixed(PLATE_BOX), ocr, fallback=fallback)
+    assert [r.read.text for r in reader.read_frame(image)] == ["京A12345", "沪B54321"]
+    assert fallback.calls == 1
