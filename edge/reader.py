@@ -176,6 +176,8 @@ class PlateReader:
             threads=threads,
             province_model_path=settings.province_model_path,
             second_reader=CrnnPlateReader(threads=1) if settings.second_reader else None,
+            # a stream reads the plate again in the next frames, framed anew, and votes over them
+            look_again_below=0.0 if stream else settings.look_again_below,
         )
         fallback = make_detector(settings.fallback_detector, threads) if settings.fallback_detector else None
         refiner = None

@@ -495,6 +495,11 @@ def test_the_refiner_is_the_fallback_detector_when_both_are_retina() -> None:
     reader = PlateReader.from_settings(EdgeSettings(fallback_detector="retina", refine_detector="retina"))
     assert reader.refiner is reader.fallback is not None
     assert PlateReader.from_settings(EdgeSettings(refine_detector="")).refiner is None
+    still = PlateReader.from_settings(EdgeSettings(), stream=False).recognizer
+    assert still.look_again_below == 0.9  # type: ignore[attr-defined]
+    off = PlateReader.from_settings(EdgeSettings(look_again_below=0), stream=False).recognizer
+    assert off.look_again_below == 0  # type: ignore[attr-defined]
+    assert PlateReader.from_settings(EdgeSettings()).recognizer.look_again_below == 0  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="cannot refine"):
         PlateReader.from_settings(EdgeSettings(refine_detector="color"))
 

@@ -18,7 +18,7 @@ from dealergate.plates import ALPHABET, PAD_CHAR, PlateType
 from dealergate.synth.plate_render import RENDERABLE_TYPES, degrade, random_plate_text, render_plate
 from edge.config import EdgeSettings
 from edge.reader import PlateReader
-from edge.recognize import FastPlateRecognizer
+from edge.recognize import MARGIN, FastPlateRecognizer, with_margin
 
 SETTINGS = EdgeSettings()
 
@@ -81,6 +81,31 @@ def test_int8_model_reads_as_the_float_model_it_was_made_from() -> None:
     pairs = list(zip(full.read_batch(crops), int8.read_batch(crops), strict=True))
     assert sum(a.text == b.text for a, b in pairs) >= 0.9 * len(crops), [(a.text, b.text) for a, b in pairs]
     assert np.mean([abs(a.confidence - b.confidence) for a, b in pairs]) < 0.05
+
+
+def test_with_margin_repeats_the_edge_pixels_around_the_crop() -> None:
+    crop = np.zeros((40, 140, 3), np.uint8)
+    crop[:, :70] = 255
+    framed = with_margin(crop)
+    dy, dx = round(40 * MARGIN[0]), round(140 * MARGIN[1])
+    assert framed.shape == (40 + 2 * dy, 140 + 2 * dx, 3)
+    assert (framed[dy:-dy, dx:-dx] == crop).all()
+    assert (framed[:, :dx] == 255).all() and (framed[:, -dx:] == 0).all()
+
+
+def test_unsure_one_row_crops_are_read_again_with_a_margin() -> None:
+    """Only reads with a character under `look_again_below`, and never a crop read with its rows
+    stitched (the margin would not frame a double-row plate's two rows alike)."""
+    rng = np.random.default_rng(5)
+    one_row = [render_plate(random_plate_text(PlateType.BLUE, rng), PlateType.BLUE, rng, height=48) for _ in range(3)]
+    double = render_plate(random_plate_text(PlateType.YELLOW_DOUBLE, rng), PlateType.YELLOW_DOUBLE, rng, height=120)
+    crops = [*one_row, double]
+    plain = FastPlateRecognizer(SETTINGS.ocr_model_path, SETTINGS.ocr_config_path)
+    assert plain.read_batch(crops) and plain.looked_again == 0  # off by default
+    always = FastPlateRecognizer(SETTINGS.ocr_model_path, SETTINGS.ocr_config_path, look_again_below=1.01)
+    reads = always.read_batch(crops)
+    assert always.looked_again == 3
+    assert [r.text for r in reads[:3]] == [r.text for r in plain.read_batch(one_row)]  # sharp plates: the same
 
 
 def test_reader_reads_a_plate_in_a_scene() -> None:

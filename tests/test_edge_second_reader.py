@@ -169,8 +169,9 @@ def test_the_recognizer_counts_what_the_second_reader_did() -> None:
     probs, chars = _ocr("苏A18345", {3: {"8": 0.5, "2": 0.45}})
     read = PlateRead("苏A18345", min(chars), chars)
     for spelled, sure, expected in (("苏A12345", 0.9, "苏A12345"), ("苏A18345", 0.97, "苏A18345"), ("苏A18345", 0.5, "苏A18345")):
-        ocr._second = _Spelling(spelled, sure)  # type: ignore[assignment]
-        assert ocr._second_opinion(crop, probs, read).text == expected
+        second = _Spelling(spelled, sure)
+        ocr._second = second  # type: ignore[assignment]
+        assert ocr._second_opinion(second.frames(crop), probs, read).text == expected
     assert ocr.second_opinions == {"asked": 3, "changed": 1, "lifted": 1}
 
 
