@@ -8,7 +8,7 @@ model was trained on such crops, and a tilted plate costs it characters.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
@@ -179,7 +179,9 @@ class FastPlateRecognizer:
         regions = outputs[1] if len(outputs) > 1 else None
         best, source, probs = self._decode(raw, regions, batch, owner, len(crops))
         frames: dict[int, np.ndarray] = {}  # the CRNN's reading of a crop, kept for the second framing
-        self._ask_second(crops, best, source, probs, range(len(crops)), frames)
+        for i, read in enumerate(best):
+            if source[i] == i:  # a stitched double-row read is the OCR's own: the CRNN reads one text line
+                best[i] = self._with_second_opinion(i, crops[i], read, probs[i], frames)
         stitched = set(owner[len(crops) :])
         again = [
             i
@@ -189,38 +191,25 @@ class FastPlateRecognizer:
         if again:
             extra = np.stack([self._prepare(with_margin(crops[i])) for i in again])
             more = self._session.run(self._outputs, {"input": extra})
-            raw = raw.copy()
-            raw[again] = (raw[again] + more[0].reshape(len(again), *raw.shape[1:])) / 2.0
-            if regions is not None:
-                regions = regions.copy()
-                regions[again] = (regions[again] + more[1]) / 2.0
-            averaged, source, probs = self._decode(raw, regions, batch, owner, len(crops))
-            self._ask_second(crops, averaged, source, probs, again, frames)
-            for i in again:
-                best[i] = averaged[i]
+            mean = (raw[again] + more[0].reshape(len(again), *raw.shape[1:])) / 2.0
+            mean_regions = (regions[again] + more[1]) / 2.0 if regions is not None else None
+            own_rows = list(range(len(again)))  # each of these crops has the one row: its own
+            averaged, _, fused = self._decode(mean, mean_regions, batch[again], own_rows, len(again))
+            for k, i in enumerate(again):
+                best[i] = self._with_second_opinion(i, crops[i], averaged[k], fused[k], frames)
             self.looked_again += len(again)
         return best
 
-    def _ask_second(
-        self,
-        crops: Sequence[np.ndarray],
-        reads: list[PlateRead],
-        source: list[int],
-        probs: np.ndarray,
-        which: Iterable[int],
-        frames: dict[int, np.ndarray],
-    ) -> None:
-        """Replace, in place, each of the reads `which` that the second reader is asked about
-        (`edge.second_reader.asked`) by its second opinion; `frames` holds the CRNN's readings of
-        the crops it has read already (by index), and gets those it reads now."""
-        if self._second is None:
-            return
-        for i in which:
-            # a stitched double-row read is the OCR's own: the CRNN reads one text line
-            if source[i] == i and asked(reads[i].char_confidences):
-                if i not in frames:
-                    frames[i] = self._second.frames(crops[i])
-                reads[i] = self._second_opinion(frames[i], probs[i], reads[i])
+    def _with_second_opinion(
+        self, i: int, crop: np.ndarray, read: PlateRead, probs: np.ndarray, frames: dict[int, np.ndarray]
+    ) -> PlateRead:
+        """`read` of crop `i`, or the second reader's opinion of it where it is asked
+        (`edge.second_reader.asked`); `frames` keeps the CRNN's reading of each crop it has read."""
+        if self._second is None or not asked(read.char_confidences):
+            return read
+        if i not in frames:
+            frames[i] = self._second.frames(crop)
+        return self._second_opinion(frames[i], probs, read)
 
     def _decode(
         self, raw: np.ndarray, regions: np.ndarray | None, batch: np.ndarray, owner: list[int], n: int
