@@ -239,8 +239,12 @@ class PlateReader:
         )
         # an infrared night picture has no colours: the colour detector's boxes are grey blobs read
         # as white plates, and one sure read among them says nothing of the plates it boxed loosely
-        colourless = is_monochrome(image)
-        if allow_fallback and self.fallback is not None and (self.always_fallback or not sure or colourless):
+        # (looked at only after a sure read: every other frame gets the fallback anyway)
+        if (
+            allow_fallback
+            and self.fallback is not None
+            and (self.always_fallback or not sure or is_monochrome(image))
+        ):
             now = time.monotonic()
             if now - self._fallback_last >= self.fallback_interval_s:
                 self._fallback_last = now
