@@ -432,6 +432,22 @@ def test_a_refined_read_that_would_be_kept_rescues_a_first_read_that_would_not(t
     assert PlateReader(Fixed(PLATE_BOX), Scripted(first, unkept), refiner=Closer(TIGHT_BOX)).read_frame(image) == []
 
 
+def test_a_very_unsure_read_whose_characters_are_mostly_sure_is_refined(tmp_path: Path) -> None:
+    """Under 0.2 a read is a grille or a sign, unless most of its characters read surely: then a
+    loose box around a small plate lost one or two of them (easypr_dev's 浙KL6893)."""
+    image = load_image(str(scene_with_plate(tmp_path)))
+    first = PlateRead("湘KL6833", 0.18, (0.35, 1.0, 1.0, 1.0, 0.99, 0.55, 0.18))
+    refined = PlateRead("湘KL6893", 0.91, (0.91, 1.0, 1.0, 1.0, 0.99, 0.99, 0.99))
+    closer = Closer(TIGHT_BOX)
+    [result] = PlateReader(Fixed(PLATE_BOX), Scripted(first, refined), refiner=closer).read_frame(image)
+    assert closer.asked == [PLATE_BOX] and result.read is refined
+
+    mostly_unsure = PlateRead("湘KL6833", 0.18, (0.35, 1.0, 1.0, 0.6, 0.5, 0.55, 0.18))  # median 0.55
+    junk = Closer(TIGHT_BOX)
+    assert PlateReader(Fixed(PLATE_BOX), Scripted(mostly_unsure, refined), refiner=junk).read_frame(image) == []
+    assert junk.asked == []
+
+
 def test_a_barely_sure_read_is_refined_and_replaced_only_by_a_surer_one(tmp_path: Path) -> None:
     """A box holding part of a plate can read "surely" as another plate: reads just above the sure
     line get the closer look too, and keep their place unless the refined read is surer."""
