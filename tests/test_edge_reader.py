@@ -428,6 +428,10 @@ def test_a_refined_read_that_would_be_kept_rescues_a_first_read_that_would_not(t
     [result] = reader.read_frame(image)
     assert result.read is refined and result.detection.box == TIGHT_BOX.box
 
+    less_sure = PlateRead("湘KL6893", 0.21, (0.21, 1.0, 1.0, 1.0, 0.99, 0.99, 0.99))  # but its serial is sure
+    [result] = PlateReader(Fixed(PLATE_BOX), Scripted(first, less_sure), refiner=Closer(TIGHT_BOX)).read_frame(image)
+    assert result.read is less_sure
+
     unkept = PlateRead("陕KL6893", 0.45, (0.45, 1.0, 1.0, 1.0, 0.99, 0.6, 0.99))  # a serial character unsure
     assert PlateReader(Fixed(PLATE_BOX), Scripted(first, unkept), refiner=Closer(TIGHT_BOX)).read_frame(image) == []
 
