@@ -1,7 +1,8 @@
 """`dealergate bench edge`: how fast and how well the edge reads a gate, as one JSON object.
 
 The clips are generated (and cached under var/bench/) with `dealergate.synth.gate_clip`: a day
-clip with some motion-blurred cars and a night clip (dark, low contrast, noisy), mixed blue,
+clip with some motion-blurred cars, a night clip (dark, low contrast, noisy) and an infrared one
+(grey, as a monochrome night camera sees), mixed blue,
 yellow and green new-energy plates, 1280×720 at 25 fps, plus an empty-driveway clip. The real
 edge pipeline (`run_edge`, configured reader, outbox, MQTT) runs on each car clip as fast as it
 can (not paced), against an in-process broker with a subscriber counting what arrives; then on
@@ -56,6 +57,8 @@ class BenchPlan:
 
     day_cars: int = 14
     night_cars: int = 8
+    infrared_cars: int = 6
+    """A grey clip, as a monochrome camera under its infrared lamp sees the night (since 2026-11-28)."""
     seconds_per_car: float = 5.0
     blur_every: int = 3
     """Every n-th day car drives fast enough to be motion-blurred."""
@@ -66,7 +69,7 @@ class BenchPlan:
     @classmethod
     def smoke(cls) -> BenchPlan:
         """A few seconds and two cars: checks the bench runs, measures nothing worth quoting."""
-        return cls(day_cars=2, night_cars=0, seconds_per_car=2.0, idle_s=1.0)
+        return cls(day_cars=2, night_cars=0, infrared_cars=0, seconds_per_car=2.0, idle_s=1.0)
 
     @property
     def key(self) -> str:
@@ -99,7 +102,11 @@ def ensure_clips(plan: BenchPlan, root: Path = BENCH_DIR) -> tuple[list[BenchCli
     folder = root / plan.key
     rng = np.random.default_rng(plan.seed)
     taken: set[str] = set()
-    specs: list[tuple[str, int, Literal["day", "night"]]] = [("day", plan.day_cars, "day"), ("night", plan.night_cars, "night")]
+    specs: list[tuple[str, int, Literal["day", "night", "infrared"]]] = [
+        ("day", plan.day_cars, "day"),
+        ("night", plan.night_cars, "night"),
+        ("infrared", plan.infrared_cars, "infrared"),
+    ]
     clips: list[BenchClip] = []
     for name, n, exposure in specs:
         plates = bench_plates(n, rng, taken)

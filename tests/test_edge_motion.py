@@ -27,7 +27,7 @@ def decisions(path: Path, gate: MotionGate) -> list[bool]:
     return out
 
 
-@pytest.mark.parametrize("exposure", ["day", "night"])
+@pytest.mark.parametrize("exposure", ["day", "night", "infrared"])
 def test_a_car_is_read_and_the_empty_driveway_is_not(tmp_path: Path, exposure: str) -> None:
     clip = tmp_path / f"{exposure}.mp4"
     make_gate_clip(
@@ -37,7 +37,7 @@ def test_a_car_is_read_and_the_empty_driveway_is_not(tmp_path: Path, exposure: s
     assert len(read) == 150
     driving = read[30:60]  # 1.2-2.4 s: the car comes close (it drives during 0-2.4 s)
     assert all(driving)
-    empty = read[100:]  # 4-6 s: nobody there, noise (at night) included
+    empty = read[100:]  # 4-6 s: nobody there, noise (at night, in infrared) included
     assert sum(empty) == 2  # one frame a second, no more
     assert sum(read) < 100
 

@@ -116,3 +116,20 @@ def test_reader_reads_a_plate_in_a_scene() -> None:
     results = PlateReader.from_settings(SETTINGS).read_frame(img)
     assert [r.read.text for r in results] == ["浙A7K2Q9"]
     assert results[0].plate_type is PlateType.BLUE
+
+
+@pytest.mark.parametrize(("text", "plate_type"), [("粤B5K2Q9", PlateType.BLUE), ("湘AD12345", PlateType.NEW_ENERGY_SMALL)])
+def test_reader_reads_a_plate_in_an_infrared_clip(tmp_path: Path, text: str, plate_type: PlateType) -> None:
+    """A monochrome night camera: no colour for the colour detector; the plate is read all the same
+    (the learned detector looks at every colourless frame)."""
+    from dealergate.synth.gate_clip import make_gate_clip
+    from edge.exposure import is_monochrome
+
+    clip = tmp_path / "infrared.mp4"
+    make_gate_clip(clip, [(text, plate_type)], seconds_per_car=2.0, exposure="infrared", seed=5)
+    cap = cv2.VideoCapture(str(clip))
+    frames = [cap.read()[1] for _ in range(38)]  # the car comes close during the first 1.6 s
+    cap.release()
+    assert all(is_monochrome(f) for f in frames)
+    results = PlateReader.from_settings(SETTINGS, stream=False).read_frame(frames[-1])
+    assert [r.read.text for r in results] == [text]

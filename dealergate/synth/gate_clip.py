@@ -93,6 +93,15 @@ def _night(frame: np.ndarray, noise: np.ndarray) -> np.ndarray:
     return np.clip(dark, 0, 255).astype(np.uint8)
 
 
+def _infrared(frame: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """A monochrome picture, as a gate camera in its infrared night mode gives it: one grey level (the
+    scene's luminance) in all three channels, with sensor noise. Only the loss of colour is modelled:
+    the scene keeps its day brightness, and each plate its visible-light contrast (how the infrared
+    lamp lights a plate's paint differs by paint)."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.int16) + noise[..., 0]
+    return cv2.cvtColor(np.clip(grey, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
 def _paste(
     frame: np.ndarray, sprite: np.ndarray, mask: np.ndarray, scale: float, cx: float, bottom: float, blur_px: int = 0
 ) -> None:
@@ -124,7 +133,7 @@ def make_gate_clip(
     min_duration_s: float = 0.0,
     seed: int = 7,
     blur_px: Sequence[int] | None = None,
-    exposure: Literal["day", "night"] = "day",
+    exposure: Literal["day", "night", "infrared"] = "day",
 ) -> list[ClipCar]:
     """Write an mp4 clip where each plate's car approaches the camera, one car at a time.
 
@@ -133,7 +142,8 @@ def make_gate_clip(
     rest of the slot is an empty driveway. Returns the cars in order and writes `<path>.json`.
 
     `blur_px` gives each car a motion blur (frame pixels, 0 = sharp; default all sharp);
-    `exposure="night"` renders the whole clip dark, low-contrast and noisy.
+    `exposure="night"` renders the whole clip dark, low-contrast and noisy; `"infrared"` in grey, as a
+    monochrome night camera gives it (`_infrared`).
     """
     blur = list(blur_px) if blur_px is not None else [0] * len(plates)
     if len(blur) != len(plates):
@@ -163,7 +173,8 @@ def make_gate_clip(
         cars.append(ClipCar(text, str(PlateType(ptype)), enters, round(enters + drive, 3), int(blur[i])))
     lateral = rng.uniform(-60, 60, len(plates))
     noise_rng = np.random.default_rng(seed + 1)  # its own stream: a day clip stays as it always was
-    noises = [noise_rng.normal(0, 4, (h, w, 3)).astype(np.int16) for _ in range(4)] if exposure == "night" else []
+    noises = [noise_rng.normal(0, 4, (h, w, 3)).astype(np.int16) for _ in range(4)] if exposure != "day" else []
+    darken = _infrared if exposure == "infrared" else _night
     for f in range(total):
         frame = background.copy()
         car_i, k = divmod(f, per_car)
@@ -176,7 +187,7 @@ def make_gate_clip(
             _paste(frame, *sprites[car_i], scale, cx, bottom, blur[car_i])
         frame = cv2.warpPerspective(frame, tilt, (w, h), borderMode=cv2.BORDER_REPLICATE)
         if noises:
-            frame = _night(frame, noises[f % len(noises)])
+            frame = darken(frame, noises[f % len(noises)])
         writer.write(frame)
     writer.release()
     path.with_suffix(".json").write_text(
