@@ -31,7 +31,7 @@ from server.alerts import Alerts, build_alerts
 from server.config import ServerSettings
 from server.db import insert_new, local_today, session_scope
 from server.logs import log_event
-from server.matching import CONFUSABLE_GROUPS, SURE_READ_FROM, match_vehicle, normalize_plate
+from server.matching import SURE_READ_FROM, look_alike_classes, match_vehicle, normalize_plate
 from server.models import Arrival
 from server.push import Audience, PushHub
 from server.tasks import open_arrival_task
@@ -360,7 +360,7 @@ POSTGRES_WORKERS = 2
 then) the other runs its Python, 1.5× the arrivals per second of one thread on an idle 2-core
 machine (`dealergate bench server`; a third added nothing). SQLite gets one: it has a single writer,
 and a transaction that read before it writes fails at once when another writer committed meanwhile."""
-_LOOK_ALIKES = str.maketrans({ch: group[0] for group in CONFUSABLE_GROUPS for ch in group})
+_LOOK_ALIKES = str.maketrans(look_alike_classes())
 Done = Callable[[ArrivalOutcome | None], None]
 """Called with the outcome once an event is handled and committed (None: malformed, dropped)."""
 

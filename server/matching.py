@@ -1,7 +1,7 @@
 """Plate → vehicle → customer, and the vehicle's file (policies, claims, visits) as plain rows.
 
 Matching order: the exact normalised plate; a plate alias staff confirmed earlier (a known misread);
-then a plate one confusable character away (0/O/D/Q, 1/I/T, 8/B, 2/Z, 5/S, M/H) or the same plate
+then a plate one confusable character away (0/O/D/Q, 1/I/T, 8/B, 2/Z, 5/S, M/H, B/H) or the same plate
 under another province, marked *probable* with the other candidates, so the front desk checks the
 plate before greeting anyone by name. A wrong match is corrected on the arrival
 (`server.corrections`), which records an alias and an audit row.
@@ -34,13 +34,36 @@ from server.models import (
 )
 
 _SEPARATORS = str.maketrans("", "", " ·•.-_\u3000")
-CONFUSABLE_GROUPS: tuple[str, ...] = ("0ODQ", "1IT", "8B", "2Z", "5S", "MH")
+CONFUSABLE_GROUPS: tuple[str, ...] = ("0ODQ", "1IT", "8B", "2Z", "5S", "MH", "BH")
 """Characters plate OCR confuses with each other (dealergate.plates: I never appears on a plate, O only
 as the authority code of public-security plates, 粤O·A2160, which staff may have typed as 粤0A2160).
+A character may stand in more than one group: each group's characters are confused with each other,
+not with the other groups' (B with 8 and with H, never 8 with H).
 
-1/T and M/H are the edge's own measured misreads (models/README.md: a `1` under a mounting rivet
-reads `T`; a dim `M` reads `H`)."""
-_CONFUSABLE = {c: group.replace(c, "") for group in CONFUSABLE_GROUPS for c in group}
+1/T, M/H and B/H are the edge's own measured misreads (models/README.md: a `1` under a mounting rivet
+reads `T`; a dim `M` reads `H`; a `B` smeared up-down, as a car rolling towards the camera is, reads
+`H`)."""
+_CONFUSABLE = {
+    c: "".join(dict.fromkeys(other for group in CONFUSABLE_GROUPS if c in group for other in group if other != c))
+    for c in "".join(CONFUSABLE_GROUPS)
+}
+
+
+def look_alike_classes() -> dict[str, str]:
+    """Each confusable character's class, named by one of its members: the groups joined where they
+    share a character (8, B, H and M are one class), so that every plate a misread may be confused
+    with has the same key."""
+    parent: dict[str, str] = {}
+
+    def root(c: str) -> str:
+        while parent.setdefault(c, c) != c:
+            c = parent[c]
+        return c
+
+    for group in CONFUSABLE_GROUPS:
+        for c in group[1:]:
+            parent[root(c)] = root(group[0])
+    return {c: root(c) for c in "".join(CONFUSABLE_GROUPS)}
 SURE_READ_FROM = 0.5
 """An arrival read less surely than this (its least sure character; the edge keeps a read whose
 serial is sure but whose province is not down to 0.2) is never an *exact* match: the car on file

@@ -459,6 +459,7 @@ def test_look_alike_plates_go_to_the_same_worker() -> None:
     assert worker_key("粤B8D0Z2") == worker_key("粤BBQO22")
     assert worker_key("粤A12345") != worker_key("粤A12346")
     assert worker_key("琼BE609T") == worker_key("粤BE609T")  # a misread province too
+    assert worker_key("粤H972HL") == worker_key("粤B972BL") == worker_key("粤8972ML")  # groups sharing B and H
 
 
 def test_mqtt_acknowledges_only_what_is_stored(

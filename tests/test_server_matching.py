@@ -28,12 +28,14 @@ KIOSK_PREFIX = "/api/v1/kiosk/"
 
 
 def test_confusable_variants_change_one_character_never_the_province() -> None:
-    assert confusable_variants("粤A8B0") == ["粤ABB0", "粤A880", "粤A8BO", "粤A8BD", "粤A8BQ"]
+    assert confusable_variants("粤A8B0") == ["粤ABB0", "粤A880", "粤A8H0", "粤A8BO", "粤A8BD", "粤A8BQ"]
     assert confusable_variants("京0") == ["京O", "京D", "京Q"]
     assert confusable_variants("粤AXYZ") == ["粤AXY2"]
     assert confusable_variants("粤ACCCC") == []
     assert confusable_variants("鲁LC97T6") == ["鲁LC9716", "鲁LC97I6"]  # a 1 under a rivet reads T
-    assert confusable_variants("皖H69") == ["皖M69"]
+    assert confusable_variants("皖H69") == ["皖M69", "皖B69"]
+    assert confusable_variants("鲁H99") == ["鲁M99", "鲁B99"]  # a B smeared up-down reads H (not 8: B's alone)
+    assert "鲁899" not in confusable_variants("鲁H99") and "鲁M99" not in confusable_variants("鲁B99")
 
 
 def test_province_variants_keep_the_rest_of_the_plate() -> None:
