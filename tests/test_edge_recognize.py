@@ -15,8 +15,10 @@ import pytest
 import yaml
 
 from dealergate.plates import ALPHABET, PAD_CHAR, PlateType
+from dealergate.synth.gate_clip import make_gate_clip
 from dealergate.synth.plate_render import RENDERABLE_TYPES, degrade, random_plate_text, render_plate
 from edge.config import EdgeSettings
+from edge.exposure import is_monochrome
 from edge.reader import PlateReader
 from edge.recognize import MARGIN, FastPlateRecognizer, with_margin
 
@@ -122,9 +124,6 @@ def test_reader_reads_a_plate_in_a_scene() -> None:
 def test_reader_reads_a_plate_in_an_infrared_clip(tmp_path: Path, text: str, plate_type: PlateType) -> None:
     """A monochrome night camera: no colour for the colour detector; the plate is read all the same
     (the learned detector looks at every colourless frame)."""
-    from dealergate.synth.gate_clip import make_gate_clip
-    from edge.exposure import is_monochrome
-
     clip = tmp_path / "infrared.mp4"
     make_gate_clip(clip, [(text, plate_type)], seconds_per_car=2.0, exposure="infrared", seed=5)
     cap = cv2.VideoCapture(str(clip))
