@@ -11,7 +11,7 @@ from time import monotonic, sleep
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from sqlalchemy import create_engine
 from sqlmodel import Session, col, func, select
 
@@ -114,6 +114,38 @@ def test_dashboard_draws_the_servers_figures(
     assert _chart_data(page, "renewal_weekly")["sets"][0][0] == "Whole dealership"
     expect(page.locator("[data-kpi=rate] .kpi__l")).to_have_text("Renewal rate")
     assert watch.problems == [], "\n".join(watch.problems)
+
+
+def test_a_slow_answer_for_the_period_picked_before_does_not_overwrite_the_newer_one(
+    live_server: LiveServer, new_context: NewContext
+) -> None:
+    """The manager picks 26 weeks while the page's first load (12 weeks) is still on its way; when that
+    old answer lands last, the page keeps drawing the 26 weeks the period picker shows."""
+    page = new_context().new_page()
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)  # answered only once the newer period is drawn
+
+    page.route(lambda url: "/api/v1/dashboard?weeks=12" in url, hold)
+    log_in(page, live_server, "manager", "/dashboard")
+    deadline = monotonic() + UI_TIMEOUT_MS / 1000
+    while not held and monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the page never asked for its first period"
+    with page.expect_response(lambda r: "/api/v1/dashboard?weeks=26" in r.url) as newer:
+        page.select_option("[data-slot=weeks]", "26")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    period = newer.value.json()["period"]
+    drawn = page.locator("[data-slot=range]").inner_text()
+    assert period["start"] in drawn and period["end"] in drawn
+
+    with page.expect_response(lambda r: "/api/v1/dashboard?weeks=12" in r.url) as older:
+        held[0].continue_()
+    assert older.value.finished() is None  # the old answer's body is in the page
+    page.evaluate("() => new Promise((done) => setTimeout(done, 200))")  # time for it to be drawn, were it drawn
+    assert page.locator("[data-slot=range]").inner_text() == drawn
+    assert page.locator("[data-slot=weeks]").input_value() == "26"
 
 
 def test_csv_buttons_download_excel_ready_files(live_server: LiveServer, new_context: NewContext) -> None:

@@ -181,9 +181,12 @@
     fresh = new Set();
   }
 
+  const startTasksLoad = DG.newestOnly();
+
   async function loadTasks() {
+    const current = startTasksLoad();
     const res = await call("/api/v1/tasks?filter=open");
-    if (res === null) return;
+    if (res === null || !current()) return;
     state.tasksError = !res.ok;
     if (res.ok) {
       state.tasks = res.body.tasks;
@@ -443,13 +446,16 @@
 
   // ---- quote builder -----------------------------------------------------------------------
 
+  const startQuotesLoad = DG.newestOnly();
+
   async function loadQuotes(deductible) {
     const ctx = state.ctx;
+    const current = startQuotesLoad();
     state.quote = Object.assign(state.quote || {}, { loading: true, deductible, error: null });
     renderDetail();
     const q = deductible ? `?deductible=${deductible}` : "";
     const res = await call(`/api/v1/vehicles/${ctx.vehicleId}/quote-options${q}`);
-    if (state.ctx !== ctx) return;
+    if (state.ctx !== ctx || !current()) return; // another car, or another deductible picked meanwhile
     state.quote.loading = false;
     if (res && res.ok) {
       state.quote.options = res.body.packages;

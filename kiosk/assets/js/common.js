@@ -95,6 +95,19 @@
     return { ok: res.ok, status: res.status, body };
   }
 
+  /**
+   * Keeps the newest of overlapping requests: each call to the returned function starts one and returns
+   * a check that stays true only while no later one has started, so a slow old answer (the period picked
+   * before) never overwrites a newer one.
+   */
+  function newestOnly() {
+    let latest = 0;
+    return () => {
+      const mine = ++latest;
+      return () => mine === latest;
+    };
+  }
+
   function toLogin() {
     window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
   }
@@ -258,6 +271,6 @@
     setInterval(tick, 5000);
   }
 
-  window.DG = { el, plateBadge, plateColor, formatPlate, timeHM, relTime, tierKey, siteBadge, api, toLogin,
+  window.DG = { el, plateBadge, plateColor, formatPlate, timeHM, relTime, tierKey, siteBadge, api, newestOnly, toLogin,
     LiveSocket, Chime, connectionIndicator, mountStaffHeader, startClock };
 })();

@@ -134,10 +134,14 @@
     document.body.dataset.ready = "true";
   }
 
+  const startLoad = DG.newestOnly();
+
   async function load() {
+    const current = startLoad();
     document.body.dataset.ready = "false";
     window.history.replaceState(null, "", `?${query()}`); // a reload keeps the period and the store
     const res = await DG.api(`/api/v1/dashboard?${query()}`).catch(() => null);
+    if (!current()) return; // the period or store changed while this was on its way
     if (res && res.status === 401) { DG.toLogin(); return; }
     if (res && (res.status === 404 || res.status === 422) && site) { site = ""; load(); return; } // a stale link
     if (!res || !res.ok) {

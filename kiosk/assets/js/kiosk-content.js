@@ -123,8 +123,12 @@
     document.body.dataset.ready = "true";
   }
 
+  const startLoad = DG.newestOnly();
+
   async function load() {
+    const current = startLoad();
     const res = await DG.api("/api/v1/kiosk-cards").catch(() => null);
+    if (!current()) return; // a later edit's reload is on its way
     if (res && res.status === 401) { DG.toLogin(); return; }
     if (!res || !res.ok) { status(I18N.t("kc.loadError")); return; }
     cards = res.body.cards;
