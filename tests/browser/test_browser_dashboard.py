@@ -143,7 +143,8 @@ def test_a_slow_answer_for_the_period_picked_before_does_not_overwrite_the_newer
     with page.expect_response(lambda r: "/api/v1/dashboard?weeks=12" in r.url) as older:
         held[0].continue_()
     assert older.value.finished() is None  # the old answer's body is in the page
-    page.evaluate("() => new Promise((done) => setTimeout(done, 200))")  # time for it to be drawn, were it drawn
+    # time for the old answer to be drawn, were it drawn
+    page.evaluate("() => new Promise((done) => setTimeout(done, 200))")
     assert page.locator("[data-slot=range]").inner_text() == drawn
     assert page.locator("[data-slot=weeks]").input_value() == "26"
 
