@@ -131,10 +131,11 @@ def _reads_as_labelled(char: str, glyphs: list[np.ndarray]) -> list[bool]:
     return [len(p.plate) > 2 and p.plate[2] == char for p in preds]
 
 
-def synth_sample(seed: int, index: int) -> tuple[np.ndarray, str, PlateType]:
-    """One degraded synthetic crop; seeded by (seed, index) so worker count never changes the data."""
+def synth_sample(seed: int, index: int, only: tuple[PlateType, ...] = ()) -> tuple[np.ndarray, str, PlateType]:
+    """One degraded synthetic crop; seeded by (seed, index) so worker count never changes the data.
+    `only` keeps the draw to those layouts, in their `TYPE_WEIGHTS` proportions (a specialist's data)."""
     rng = np.random.default_rng([seed, index])
-    types = list(TYPE_WEIGHTS)
+    types = [t for t in TYPE_WEIGHTS if not only or t in only]
     weights = np.array([TYPE_WEIGHTS[t] for t in types])
     plate_type = types[rng.choice(len(types), p=weights / weights.sum())]
     province = PROVINCES[rng.choice(len(PROVINCES), p=PROVINCE_WEIGHTS)]
@@ -148,11 +149,11 @@ def synth_sample(seed: int, index: int) -> tuple[np.ndarray, str, PlateType]:
     return crop, text, plate_type
 
 
-def _write_chunk(args: tuple[Path, int, int, int]) -> list[tuple[str, str, str]]:
-    out_dir, seed, start, stop = args
+def _write_chunk(args: tuple[Path, int, tuple[PlateType, ...], int, int]) -> list[tuple[str, str, str]]:
+    out_dir, seed, only, start, stop = args
     rows = []
     for i in range(start, stop):
-        img, text, plate_type = synth_sample(seed, i)
+        img, text, plate_type = synth_sample(seed, i, only)
         name = f"{i:06d}.jpg"
         cv2.imwrite(str(out_dir / name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
         rows.append((f"{out_dir.name}/{name}", text, plate_type.value))
@@ -165,10 +166,11 @@ def renderer_digest() -> str:
     return hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
 
 
-def generator_digest() -> str:
+def generator_digest(only: tuple[PlateType, ...] = ()) -> str:
     """The renderer's digest and the training set's type and province mix: either changed, the
     training set is redrawn."""
-    mix = repr((sorted((t.value, w) for t, w in TYPE_WEIGHTS.items()), REAL_FONT_SHARE)).encode()
+    weights = sorted((t.value, w) for t, w in TYPE_WEIGHTS.items() if not only or t in only)
+    mix = repr((weights, REAL_FONT_SHARE)).encode()
     mix += PROVINCE_WEIGHTS.tobytes()
     if REAL_FONT_SHARE and ONNX_OUT.is_file():
         mix += ONNX_OUT.read_bytes()  # it checks the real-font glyphs (`real_font_bank`)
@@ -205,9 +207,10 @@ def _written_in_chunks(
     return rows
 
 
-def write_synthetic(out_dir: Path, n: int, seed: int, workers: int) -> list[Row]:
+def write_synthetic(out_dir: Path, n: int, seed: int, workers: int, only: tuple[PlateType, ...] = ()) -> list[Row]:
     """The synthetic set; a set already written with the same seed, size and generator code is reused."""
-    return _written_in_chunks(out_dir, f"{seed}-{n}-{generator_digest()}", _write_chunk, n, (seed,), workers)
+    key = f"{seed}-{n}-{generator_digest(only)}"
+    return _written_in_chunks(out_dir, key, _write_chunk, n, (seed, only), workers)
 
 
 HARD_BELOW = 0.8
@@ -240,9 +243,9 @@ def is_hard(read: str, char_probs: np.ndarray, text: str) -> bool:
     return read != text or float(np.min(char_probs[: len(text)])) < HARD_BELOW
 
 
-def _mine_chunk(args: tuple[Path, Path, int, int, int]) -> list[Row]:
-    out_dir, model, seed, start, stop = args
-    samples = [synth_sample(seed, i) for i in range(start, stop)]
+def _mine_chunk(args: tuple[Path, Path, int, tuple[PlateType, ...], int, int]) -> list[Row]:
+    out_dir, model, seed, only, start, stop = args
+    samples = [synth_sample(seed, i, only) for i in range(start, stop)]
     preds = _miner(model).run(
         [cv2.cvtColor(img, cv2.COLOR_BGR2RGB) for img, _text, _type in samples], return_confidence=True
     )
@@ -255,14 +258,16 @@ def _mine_chunk(args: tuple[Path, Path, int, int, int]) -> list[Row]:
     return rows
 
 
-def write_hard_synthetic(pool: int, seed: int, model: Path, workers: int) -> list[Row]:
+def write_hard_synthetic(
+    pool: int, seed: int, model: Path, workers: int, only: tuple[PlateType, ...] = ()
+) -> list[Row]:
     """The synthetic crops, out of a fresh pool of `pool`, that `model` misreads or reads unsurely
     (`HARD_BELOW`): a fine-tune spends its epochs on what the model does not know yet (mostly
     provinces and look-alikes on small, blurred plates) instead of the ~90 % it already reads surely.
     Cached like `write_synthetic`, keyed also by the miner's bytes."""
     miner = hashlib.sha256(model.read_bytes()).hexdigest()[:12]
-    key = f"{seed}-{pool}-{generator_digest()}-{miner}"
-    rows = _written_in_chunks(DATA / "synth_hard", key, _mine_chunk, pool, (model, seed), workers)
+    key = f"{seed}-{pool}-{generator_digest(only)}-{miner}"
+    rows = _written_in_chunks(DATA / "synth_hard", key, _mine_chunk, pool, (model, seed, only), workers)
     by_type = Counter(region for _rel, _text, region in rows)
     print(f"hard examples: {len(rows)} of {pool} ({len(rows) / pool:.1%}) by type {dict(by_type)}", flush=True)
     return rows
@@ -433,16 +438,20 @@ def cmd_generate(a: argparse.Namespace) -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     if REAL_FONT_SHARE and real_font_bank() is None:
         sys.exit(f"the real crops are missing under {REAL_CROPS}: they train the model and draw its real-font plates")
-    train = write_synthetic(DATA / "synth_train", a.n_train, a.seed, a.workers)
-    val = write_synthetic(DATA / "synth_val", a.n_val, a.seed + 1, a.workers)
+    only = tuple(a.types)
+    train = write_synthetic(DATA / "synth_train", a.n_train, a.seed, a.workers, only)
+    val = write_synthetic(DATA / "synth_val", a.n_val, a.seed + 1, a.workers, only)
     real_train = real_rows("lyl8213_train.csv", DATA) + real_rows("ccpd_crops.csv", DATA, heldout=False)
-    real_val = real_rows("lyl8213_valid.csv", DATA)
+    # a specialist of other layouts than the real crops' (blue, yellow) is not judged on them
+    real_val = real_rows("lyl8213_valid.csv", DATA) if a.real_oversample or not only else []
     crops = read_crops(real_train) if a.province_swaps or a.glyph_swaps else []
     swaps = write_province_swaps(real_train, crops, a.province_swaps, a.seed) if a.province_swaps else []
     glyphs = write_glyph_swaps(real_train, crops, a.glyph_swaps, a.seed) if a.glyph_swaps else []
     clips = write_right_clips(swaps, a.right_clips, a.seed) if a.right_clips else []
     hard = (
-        write_hard_synthetic(a.hard_pool, a.seed + HARD_SEED_OFFSET, a.hard_model, a.workers) if a.hard_pool else []
+        write_hard_synthetic(a.hard_pool, a.seed + HARD_SEED_OFFSET, a.hard_model, a.workers, only)
+        if a.hard_pool
+        else []
     )
     write_csv(
         DATA / "train.csv", train + real_train * a.real_oversample + swaps + glyphs + clips + hard * a.hard_repeat
@@ -465,10 +474,10 @@ def _fpo(args: list[str]) -> None:
     main_cli.main(args=args, prog_name="fast-plate-ocr", standalone_mode=False)
 
 
-def latest_run() -> Path:
-    runs = sorted(p for p in RUNS.glob("*") if (p / "best.keras").is_file())
+def latest_run(parent: Path = RUNS) -> Path:
+    runs = sorted(p for p in parent.glob("*") if (p / "best.keras").is_file())
     if not runs:
-        raise FileNotFoundError(f"no trained run with best.keras under {RUNS}")
+        raise FileNotFoundError(f"no trained run with best.keras under {parent}")
     return runs[-1]
 
 
@@ -581,8 +590,8 @@ def cmd_export(a: argparse.Namespace) -> None:
             str(run),
         ]
     )
-    shutil.copyfile(run / "best.onnx", ONNX_OUT)
-    print(f"exported {run / 'best.keras'} -> {ONNX_OUT} ({ONNX_OUT.stat().st_size / 1e6:.2f} MB)", flush=True)
+    shutil.copyfile(run / "best.onnx", a.out)
+    print(f"exported {run / 'best.keras'} -> {a.out} ({a.out.stat().st_size / 1e6:.2f} MB)", flush=True)
 
 
 BLOCK_PREFIX = "transformer_block_"
@@ -690,6 +699,12 @@ def main(argv: list[str] | None = None) -> None:
     gen.add_argument("--hard-repeat", type=int, default=2, help="copies of each hard crop in the training set")
     gen.add_argument("--hard-model", type=Path, default=ONNX_OUT, help="the ONNX model that mines (the shipped one)")
     gen.add_argument("--workers", type=int, default=2)
+    gen.add_argument(
+        "--types",
+        type=lambda s: [PlateType(t) for t in s.split(",")],
+        default=[],
+        help="draw only these layouts, comma-separated (a specialist: new_energy_small,new_energy_large)",
+    )
     tr = argparse.ArgumentParser(add_help=False)
     tr.add_argument("--epochs", type=int, default=14)
     tr.add_argument("--batch-size", type=int, default=64)
@@ -709,6 +724,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     ex = argparse.ArgumentParser(add_help=False)
     ex.add_argument("--run", type=Path, default=None, help="run folder (default: the latest)")
+    ex.add_argument("--out", type=Path, default=ONNX_OUT, help="where the ONNX goes (default: the shipped OCR)")
     pr = sub.add_parser("prune", help="a shallower copy of a checkpoint (fewer transformer blocks)")
     pr.add_argument("--weights", type=Path, required=True, help="the trained .keras to prune")
     pr.add_argument(
@@ -732,7 +748,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     cmd_generate(a)
     cmd_train(a)
-    a.run = None
+    a.run = latest_run(a.output_dir)
     cmd_export(a)
 
 

@@ -12,6 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
 import train_ocr
 
+from dealergate.plates import PlateType
+
 
 def test_the_training_mix_is_part_of_the_training_set_key(monkeypatch: pytest.MonkeyPatch) -> None:
     renderer, generator = train_ocr.renderer_digest(), train_ocr.generator_digest()
@@ -38,3 +40,13 @@ def test_the_renderer_is_part_of_both_keys(monkeypatch: pytest.MonkeyPatch, tmp_
     )
     monkeypatch.setattr(train_ocr, "ROOT", tmp_path)
     assert train_ocr.renderer_digest() != renderer and train_ocr.generator_digest() != generator
+
+
+def test_a_specialist_draw_keeps_to_its_layouts_and_has_its_own_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(train_ocr, "REAL_FONT_SHARE", 0.0)  # fonts only: unit tests do not read ../shared
+    only = (PlateType.NEW_ENERGY_SMALL, PlateType.NEW_ENERGY_LARGE)
+    drawn = {train_ocr.synth_sample(7, i, only)[2] for i in range(40)}
+    assert drawn == set(only)  # both, in their training proportions, and nothing else
+    assert len({train_ocr.synth_sample(7, i)[2] for i in range(40)}) > 2
+    assert train_ocr.generator_digest(only) != train_ocr.generator_digest()
+    assert train_ocr.generator_digest(only[:1]) != train_ocr.generator_digest(only)
