@@ -19,8 +19,8 @@ lamps, or plates the labels leave out — the false reads a new set of photograp
 
 `--robustness` scores easypr_dev again under each of `PERTURBATIONS` (darker, brighter, a colour
 cast, heavier JPEG, sensor noise, defocus, smaller and larger photos, a grey
-infrared picture, the motion blur of a moving car): how much of the figure above
-holds for cameras unlike easypr_dev's. Not a target; a guard against tuning to 128 photographs.
+infrared picture, the motion blur of a moving car, a camera rolled or placed to the side of the
+lane): how much of the figure above holds for cameras unlike easypr_dev's. Not a target; a guard against tuning to 128 photographs.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -172,8 +173,48 @@ def grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
 
 
-Change = tuple[float, Callable[[np.ndarray], np.ndarray], int]
-"""(scale, change of the pixels, JPEG quality the changed photo is written at)."""
+Warp = Callable[[tuple[int, ...]], tuple[np.ndarray, tuple[int, int]]]
+"""A photo's shape -> (3×3 homography, output size (width, height)): how a camera placed otherwise sees it."""
+
+
+def rolled(degrees: float) -> Warp:
+    """A camera rolled by `degrees` (counter-clockwise): the whole photo turned on a canvas grown to
+    hold it, so no plate leaves the frame; the grown corners repeat the photo's edge pixels."""
+
+    def warp(shape: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, int]]:
+        h, w = shape[:2]
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+        cos, sin = abs(m[0, 0]), abs(m[0, 1])
+        size = (round(h * sin + w * cos), round(h * cos + w * sin))
+        m[0, 2] += size[0] / 2 - w / 2
+        m[1, 2] += size[1] / 2 - h / 2
+        return np.vstack([m, [0.0, 0.0, 1.0]]), size
+
+    return warp
+
+
+def from_the_side(squeeze: float) -> Warp:
+    """A camera off to the left of the lane: the photo's right edge shrunk to `1 - squeeze` of its
+    height about its middle, so plates are foreshortened and their rows slope."""
+
+    def warp(shape: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, int]]:
+        h, w = shape[:2]
+        d = squeeze * h / 2
+        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        dst = np.float32([[0, 0], [w, d], [w, h - d], [0, h]])
+        return cv2.getPerspectiveTransform(src, dst), (w, h)
+
+    return warp
+
+
+class Change(NamedTuple):
+    """What a perturbation does to each photo, in this order."""
+
+    scale: float
+    pixels: Callable[[np.ndarray], np.ndarray]
+    quality: int
+    """The JPEG quality the changed photo is written at."""
+    warp: Warp | None = None
 PERTURBATIONS: dict[str, Change] = {
     "none (JPEG 95 copy)": (1.0, _same, 95),
     "dark (×0.55)": (1.0, lambda im: _gain(im, (0.55, 0.55, 0.55)), 95),
@@ -191,38 +232,60 @@ PERTURBATIONS: dict[str, Change] = {
     "grey (infrared night camera)": (1.0, grey, 95),
     "motion blur (5 px, across)": (1.0, lambda im: motion_blur(im, 5), 95),
     "motion blur (7 px, up-down)": (1.0, lambda im: motion_blur(im, 7, 90.0), 95),
+    "camera rolled 8°": Change(1.0, _same, 95, rolled(8.0)),
+    "camera to the side (keystone 30 %)": Change(1.0, _same, 95, from_the_side(0.3)),
 }
-"""What `--robustness` does to easypr_dev; photometric changes keep the labels, a scale scales them."""
+"""What `--robustness` does to easypr_dev; photometric changes keep the labels, a scale scales them,
+a warp moves each label's four corners and labels the rotated rectangle around them."""
 
 
 def write_perturbed(source: Path, folder: Path, name: str) -> Path:
     """A copy of the full-scene set `source` changed by `PERTURBATIONS[name]`: every photo rescaled
     (labels with it), changed and written as JPEG at the change's quality (95: as the painted copy)."""
-    scale, pixels, quality = PERTURBATIONS[name]
+    scale, pixels, quality, warp = Change(*PERTURBATIONS[name])
     stamp = folder / ".perturbed"
     if stamp.is_file() and stamp.read_text(encoding="utf-8") == name:
         return folder
     with (source / "labels.csv").open(encoding="utf-8") as f:
         labels = list(csv.DictReader(f))
     names: dict[str, str] = {}
+    homographies: dict[str, np.ndarray] = {}
     for image_name in sorted({row["image"] for row in labels}):
         image = load_image(str(source / image_name))
         if scale != 1.0:
             size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        if warp is not None:
+            homographies[image_name], size = warp(image.shape)
+            image = cv2.warpPerspective(
+                image, homographies[image_name], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            )
         names[image_name] = str(Path(image_name).with_suffix(".jpg"))
         (folder / names[image_name]).parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(folder / names[image_name]), pixels(image), [cv2.IMWRITE_JPEG_QUALITY, quality])
     for row in labels:
-        row["image"] = names[row["image"]]
         for key in ("cx", "cy", "w", "h"):
             row[key] = f"{float(row[key]) * scale:.1f}"
+        if warp is not None:
+            _warp_label(row, homographies[row["image"]])
+        row["image"] = names[row["image"]]
     with (folder / "labels.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(labels[0]))
         w.writeheader()
         w.writerows(labels)
     stamp.write_text(name, encoding="utf-8")
     return folder
+
+
+def _warp_label(row: dict[str, str], homography: np.ndarray) -> None:
+    """Move a label (a rotated rectangle: cx, cy, w, h, angle) by `homography`: its four corners are
+    mapped and the smallest rotated rectangle around them becomes the label."""
+    rect = ((float(row["cx"]), float(row["cy"])), (float(row["w"]), float(row["h"])), float(row["angle"] or 0))
+    corners = cv2.perspectiveTransform(cv2.boxPoints(rect)[None].astype(np.float32), homography)[0]
+    (cx, cy), (w, h), angle = cv2.minAreaRect(corners)
+    if w < h:  # the plate's long side first, as the labels give it
+        w, h, angle = h, w, angle - 90.0
+    row.update(cx=f"{cx:.1f}", cy=f"{cy:.1f}", w=f"{w:.1f}", h=f"{h:.1f}", angle=f"{(angle + 90.0) % 180.0 - 90.0:.1f}")
 
 
 def robustness(easypr: Path) -> dict[str, dict[str, float]]:

@@ -81,3 +81,35 @@ def test_a_perturbed_copy_scales_its_labels_with_its_photos(tmp_path: Path) -> N
     assert abs(float(cv2.imread(str(darker / "images" / "a.jpg")).mean()) - 55) <= 2
     again = run_eval.write_perturbed(source, tmp_path / "dark", "bright (×1.4 + 20)")  # a new change: written anew
     assert abs(float(cv2.imread(str(again / "images" / "a.jpg")).mean()) - 160) <= 2
+
+
+def test_a_warped_copy_moves_each_label_onto_its_plate(tmp_path: Path) -> None:
+    import csv
+
+    import cv2
+    import numpy as np
+
+    source = tmp_path / "set"
+    (source / "images").mkdir(parents=True)
+    photo = np.full((200, 300, 3), 20, np.uint8)
+    rect = ((200.0, 60.0), (100.0, 30.0), -2.0)
+    cv2.fillConvexPoly(photo, np.round(cv2.boxPoints(rect)).astype(np.int32), (255, 255, 255))
+    cv2.imwrite(str(source / "images" / "a.png"), photo)
+    labels = "image,plate,color,cx,cy,w,h,angle,primary\nimages/a.png,京A12345,blue,200,60,100,30,-2,1\n"
+    (source / "labels.csv").write_text(labels, encoding="utf-8")
+
+    for name, angle in (("camera rolled 8°", -10.0), ("camera to the side (keystone 30 %)", None)):
+        folder = run_eval.write_perturbed(source, tmp_path / name.split()[2], name)
+        [row] = list(csv.DictReader((folder / "labels.csv").open(encoding="utf-8")))
+        image = cv2.imread(str(folder / row["image"]), cv2.IMREAD_GRAYSCALE)
+        moved = ((float(row["cx"]), float(row["cy"])), (float(row["w"]), float(row["h"])), float(row["angle"]))
+        inside = np.zeros_like(image)
+        cv2.fillConvexPoly(inside, np.round(cv2.boxPoints(moved)).astype(np.int32), 1)
+        plate = image > 128
+        # the label covers the moved plate, and little else
+        assert (plate & (inside > 0)).sum() >= 0.95 * plate.sum()
+        assert (plate & (inside > 0)).sum() >= 0.85 * inside.sum()
+        assert float(row["w"]) > 2.5 * float(row["h"])
+        if angle is not None:
+            assert abs(float(row["angle"]) - angle) < 0.5
+            assert image.shape[1] > 300 and image.shape[0] > 200  # the canvas grew: nothing left the frame
