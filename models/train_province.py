@@ -6,7 +6,9 @@ Runs in `.venv-train` (TensorFlow/Keras live only there):
 
 Steps (each also a subcommand): `data` draws the training and validation windows into
 models/_work/province (gitignored, reused while the renderer and the mix are unchanged); `train`
-fits the small CNN below; `export` writes models/ocr/province.onnx (tf2onnx, uint8 input).
+fits the small CNN below (`--gate-augmentation`: motion blur in any direction and grey windows, as a
+gate camera gives them); `export` writes models/ocr/province.onnx (tf2onnx, uint8 input); `recover`
+rebuilds the shipped ONNX model as a Keras checkpoint (`--weights recovered`) to train on from.
 
 The data are the OCR's own sources, cut to what the classifier sees — the left `WINDOW_WIDTH`
 columns of the OCR input (`edge.recognize.ocr_input`):
@@ -58,6 +60,14 @@ SHIFT = 4
 """Windows are stored `SHIFT` px wider on each side and cut at a random offset while training: the
 crop margin, and so the first character's column, varies from detector to detector."""
 STORED_WIDTH = WINDOW_WIDTH + 2 * SHIFT
+MOTION_BLUR_PX = (3, 11)
+"""Kernel lengths (odd, px of the 48 px high OCR input) of `--gate-augmentation`'s motion blur: a car
+rolling towards a gate camera mounted above smears its plate up-down, 7 px of a 36 px plate in a
+photo is 9 px here. Without it the classifier read such smears of 湘, 沪 and 浙 as 川 (three vertical
+strokes) at 0.96-1.00 and overruled an OCR that had it right."""
+BLUR_SHARE, GREY_SHARE = 0.3, 0.1
+"""Shares of training windows that `--gate-augmentation` blurs (any direction) and makes grey."""
+RECOVERED = DATA / "recovered.keras"
 
 
 def _plate_config():
@@ -229,15 +239,43 @@ def build_model(classes: int, width: float = 1.0):
     return keras.Model(inputs, outputs)
 
 
-def _dataset(x: np.ndarray, y: np.ndarray, batch: int, train: bool, seed: int):
+def motion_kernels(lengths: tuple[int, int] = MOTION_BLUR_PX, angles: int = 16) -> np.ndarray:
+    """Line kernels of every odd length in `lengths` at `angles` directions over half a turn, each
+    centred in a (max, max) array summing to 1: the motion blurs `--gate-augmentation` draws from."""
+    size = lengths[1]
+    kernels = []
+    for length in range(lengths[0], lengths[1] + 1, 2):
+        for angle in np.arange(angles) * np.pi / angles:
+            k = np.zeros((size, size), np.float32)
+            c, r = (size - 1) / 2, (length - 1) / 2
+            dx, dy = np.cos(angle) * r, np.sin(angle) * r
+            cv2.line(k, (round(c - dx), round(c - dy)), (round(c + dx), round(c + dy)), 1.0, 1)
+            kernels.append(k / k.sum())
+    return np.stack(kernels)
+
+
+def _dataset(x: np.ndarray, y: np.ndarray, batch: int, train: bool, seed: int, gate: bool = False):
     import tensorflow as tf
 
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if train:
         ds = ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
+    bank = tf.constant(motion_kernels()[..., None, None])  # (K, size, size, 1, 1)
+    pad = MOTION_BLUR_PX[1] // 2
+
+    def blurred(f):
+        k = tf.tile(bank[tf.random.uniform((), 0, bank.shape[0], dtype=tf.int32)], [1, 1, 3, 1])
+        padded = tf.pad(f[None], [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="SYMMETRIC")
+        return tf.nn.depthwise_conv2d(padded, k, [1, 1, 1, 1], "VALID")[0]
 
     def cut(img, label):
         if train:
+            if gate:  # blur the stored window before it is cut, so its edges are the plate's own
+                f = tf.cast(img, tf.float32)
+                f = tf.cond(tf.random.uniform(()) < BLUR_SHARE, lambda: blurred(f), lambda: f)
+                grey = tf.repeat(tf.reduce_mean(f, axis=2, keepdims=True), 3, axis=2)
+                f = tf.cond(tf.random.uniform(()) < GREY_SHARE, lambda: grey, lambda: f)
+                img = tf.cast(tf.clip_by_value(tf.round(f), 0, 255), tf.uint8)
             off = tf.random.uniform((), 0, 2 * SHIFT + 1, dtype=tf.int32)
             img = img[:, off : off + WINDOW_WIDTH]
             f = tf.cast(img, tf.float32)
@@ -281,7 +319,7 @@ def cmd_train(a: argparse.Namespace) -> None:
             print(f" - val_real_accuracy {logs['val_real_accuracy']:.4f}", flush=True)
 
     model.fit(
-        _dataset(x, y, a.batch_size, True, a.seed),
+        _dataset(x, y, a.batch_size, True, a.seed, a.gate_augmentation),
         validation_data=_dataset(xv, yv, 256, False, a.seed),
         epochs=a.epochs,
         callbacks=[
@@ -295,6 +333,52 @@ def cmd_train(a: argparse.Namespace) -> None:
     print(f"run: {run}", flush=True)
 
 
+def cmd_recover(a: argparse.Namespace) -> None:
+    """Rebuild the shipped classifier (models/ocr/province.onnx) as a Keras checkpoint to train on from
+    (training runs live under the gitignored models/_work and are gone on a fresh checkout).
+
+    tf2onnx folded each batch normalisation into the convolution before it (the convolution's bias is
+    the normalisation's shift), so each normalisation is rebuilt as the identity plus that shift and
+    frozen: fine-tuning moves the convolutions and the dense layers, never the folded statistics.
+    Refuses to write a model that does not give the ONNX model's outputs."""
+    import keras
+    import onnx
+    import onnxruntime as ort
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(ONNX_OUT)).graph
+    init = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    dense = [n for n in graph.node if n.op_type == "MatMul"]
+    model = build_model(len(PROVINCE_CLASSES))
+    conv_layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    dense_layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    if not (len(convs) == len(conv_layers) == len(norms) and len(dense) == len(dense_layers)):
+        raise SystemExit(f"{ONNX_OUT} is not build_model()'s network: {len(convs)} Conv, {len(dense)} MatMul")
+    for node, conv, norm in zip(convs, conv_layers, norms, strict=True):
+        conv.set_weights([init[node.input[1]].transpose(2, 3, 1, 0)])  # OIHW -> HWIO
+        shift = init[node.input[2]]
+        norm.set_weights([np.ones_like(shift), shift, np.zeros_like(shift), np.full_like(shift, 1.0 - norm.epsilon)])
+        norm.trainable = False
+    for node, layer in zip(dense, dense_layers, strict=True):
+        add = next(n for n in graph.node if n.op_type == "Add" and n.input[0] == node.output[0])
+        layer.set_weights([init[node.input[1]], init[add.input[1]]])
+    session = ort.InferenceSession(str(ONNX_OUT), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    probe = rng.integers(0, 256, (64, 48, WINDOW_WIDTH, 3), dtype=np.uint8)
+    with np.load(DATA / "val.npz") as z:
+        probe = np.concatenate([probe, z["x"][-150:, :, SHIFT : SHIFT + WINDOW_WIDTH]])
+    expected = session.run(None, {session.get_inputs()[0].name: probe})[0]
+    got = model.predict(probe, verbose=0)
+    worst = float(np.abs(expected - got).max())
+    if worst > 1e-3 or (expected.argmax(1) != got.argmax(1)).any():
+        raise SystemExit(f"the rebuilt model differs from {ONNX_OUT} by up to {worst:.2g}: not written")
+    RECOVERED.parent.mkdir(parents=True, exist_ok=True)
+    model.save(RECOVERED)
+    print(f"recovered {ONNX_OUT} -> {RECOVERED} (max difference {worst:.1e} on {len(probe)} windows)", flush=True)
+
+
 def latest_checkpoint() -> Path:
     runs = sorted(p for p in RUNS.iterdir() if (p / "best.keras").is_file()) if RUNS.is_dir() else []
     if not runs:
@@ -305,6 +389,8 @@ def latest_checkpoint() -> Path:
 def _weights(a: argparse.Namespace) -> Path:
     """`--weights`: a checkpoint path, or `latest` for the newest run's best (resolved when used, so
     `all --weights latest` trains on from the last run and exports the run it made)."""
+    if a.weights == "recovered":
+        return RECOVERED
     return latest_checkpoint() if a.weights == "latest" else Path(a.weights)
 
 
@@ -350,7 +436,17 @@ def main(argv: list[str] | None = None) -> None:
     train.add_argument("--batch-size", type=int, default=128)
     train.add_argument("--lr", type=float, default=2e-3)
     train.add_argument("--width", type=float, default=1.0, help="filters and units of a new model, times the base")
-    train.add_argument("--weights", help="a .keras checkpoint to start from (train) or to export (export); `latest`: the newest run's")
+    train.add_argument(
+        "--weights",
+        help="a .keras checkpoint to start from (train) or to export (export); `latest`: the newest run's; "
+        "`recovered`: the shipped model rebuilt by `recover`",
+    )
+    train.add_argument(
+        "--gate-augmentation",
+        action="store_true",
+        help=f"blur {BLUR_SHARE:.0%} of the training windows with a motion blur in any direction "
+        f"(MOTION_BLUR_PX) and make {GREY_SHARE:.0%} grey",
+    )
     export = argparse.ArgumentParser(add_help=False)
     export.add_argument("--out", default=str(ONNX_OUT))
     for name, parents in (
@@ -358,10 +454,13 @@ def main(argv: list[str] | None = None) -> None:
         ("train", [train]),
         ("export", [train, export]),
         ("all", [data, train, export]),
+        ("recover", []),
     ):
         sp = sub.add_parser(name, parents=parents)
         sp.add_argument("--seed", type=int, default=31)
     a = p.parse_args(argv)
+    if a.cmd == "recover":
+        cmd_recover(a)
     if a.cmd in ("data", "all"):
         cmd_data(a)
     if a.cmd in ("train", "all"):

@@ -37,3 +37,24 @@ def test_only_crops_unsure_of_the_province_alone_are_mined() -> None:
         ]
     )
     assert train_province._asked(probs).tolist() == [False, True, False, True]
+
+
+def test_the_gate_augmentations_motion_blurs_are_lines_of_every_length_and_direction() -> None:
+    import cv2
+
+    kernels = train_province.motion_kernels((3, 7), angles=4)
+    assert kernels.shape == (3 * 4, 7, 7)
+    assert np.allclose(kernels.sum(axis=(1, 2)), 1.0)
+    pixels = [int((k > 0).sum()) for k in kernels]
+    # across (0°) and up-down (90°) a line of length L covers L pixels; a diagonal no more
+    assert [pixels[i] for i in (0, 2, 4, 6, 8, 10)] == [3, 3, 5, 5, 7, 7]
+    assert all(p <= 3 + 2 * (i // 4) for i, p in enumerate(pixels))
+    up_down = kernels[4 * 2 + 2]  # length 7, 90°
+    assert np.count_nonzero(up_down[:, 3]) == 7 and np.count_nonzero(up_down[3]) == 1
+    # smeared up-down, a horizontal bar spreads over the rows and a vertical one stays sharp
+    image = np.zeros((21, 21), np.float32)
+    image[10, 2:19] = 1.0
+    image[2:19, 5] = 1.0
+    smeared = cv2.filter2D(image, -1, up_down)
+    assert smeared[10, 12] < 0.2 and smeared[7, 12] > 0.1
+    assert smeared[14, 5] > 0.99
