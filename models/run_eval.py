@@ -215,6 +215,8 @@ class Change(NamedTuple):
     quality: int
     """The JPEG quality the changed photo is written at."""
     warp: Warp | None = None
+
+
 PERTURBATIONS: dict[str, Change] = {
     "none (JPEG 95 copy)": (1.0, _same, 95),
     "dark (×0.55)": (1.0, lambda im: _gain(im, (0.55, 0.55, 0.55)), 95),
