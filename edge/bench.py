@@ -33,6 +33,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from dealergate.broker import EmbeddedBroker, free_port
 from dealergate.contract import ArrivalEvent
+from dealergate.host import describe_host, host_line
 from dealergate.plates import PlateType
 from dealergate.synth.gate_clip import ClipCar, make_gate_clip, read_manifest
 from dealergate.synth.plate_render import random_plate_text
@@ -287,6 +288,8 @@ def run_bench(
         "frames": frames,
         # how often the second reader (edge.second_reader) was asked, changed a read, made one surer
         "second_reader": dict(getattr(reader.recognizer, "second_opinions", {})),
+        # the speed figures above depend on the CPU's vector units (dealergate.host)
+        "host": describe_host(),
     }
 
 
@@ -338,4 +341,5 @@ def report_lines(result: dict[str, Any]) -> list[str]:
             f"第二识别 Second reader       asked {second.get('asked', 0)}, changed {second.get('changed', 0)}, "
             f"made surer {second.get('lifted', 0)} (of {result['frames']} frames)"
         ),
+        f"主机 Host                    {host_line(result['host']) if 'host' in result else '?'}",
     ]

@@ -39,6 +39,7 @@ import numpy as np
 from eval_ocr import REAL_CROPS, synthetic_set
 from train_ocr import is_ccpd_heldout, renderer_digest
 
+from dealergate.host import describe_host, host_line
 from dealergate.plates import PlateType
 from edge.reader import load_image
 
@@ -333,6 +334,8 @@ def main() -> None:
         (f"synthetic_{g}", write_synthetic(g, t, a.per_type), "--ocr-only") for g, t in SYNTHETIC_GROUPS.items()
     ]
     summaries: dict[str, dict[str, float]] = {}
+    host = describe_host()
+    print(f"主机 / host: {host_line(host)} (the ms figures depend on it: models/README.md, \"Speed by host\")")
     print(f"{'set':30s} {'plates':>6s} " + " ".join(f"{c:>15s}" for c in COLUMNS), flush=True)
     for name, dataset, flags in sets:
         if a.only and name.split()[0] not in a.only:
@@ -347,7 +350,7 @@ def main() -> None:
     for c in checks:
         mark = "达标 / met    " if c["met"] else "未达 / not met"
         print(f"  {mark}  {c['set']:24s} {c['metric']:14s} {c['value']!s:>8} {c['target']}")
-    report: dict[str, object] = {"sets": summaries, "targets": checks}
+    report: dict[str, object] = {"host": host, "sets": summaries, "targets": checks}
     if not a.only or "easypr_dev" in a.only:
         painted = plate_eval(write_painted(easypr, OUT / "easypr_painted"), "")
         report["painted_out_reads"] = painted["false_reads"]
