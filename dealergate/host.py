@@ -13,9 +13,11 @@ from pathlib import Path
 
 from edge.config import usable_cores
 
-ISA_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp")
-"""The instruction-set flags that change onnxruntime's kernels: 8-bit dot products (VNNI, ARM's
-dot-product `asimddp`), AVX-512 and AVX2 for float."""
+DOT_PRODUCT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8", "asimddp")
+"""8-bit dot-product instructions (VNNI, AMX, ARM's `asimddp`): what makes the int8 OCR fast."""
+ISA_FLAGS = ("avx2", "avx512f", *DOT_PRODUCT_FLAGS)
+"""The instruction-set flags that change onnxruntime's kernels: AVX2 and AVX-512 for float, then
+the dot products."""
 
 
 def _cpuinfo_fields(text: str) -> dict[str, str]:
@@ -56,7 +58,7 @@ def host_line(host: dict[str, object] | None = None) -> str:
     """One line for a person: `AMD EPYC (family/model 25/1), 2 cores, avx2; no 8-bit dot products`."""
     h = host or describe_host()
     isa = list(h["isa"])  # type: ignore[call-overload]
-    dot = any(f in isa for f in ("avx512_vnni", "avx_vnni", "amx_int8", "asimddp"))
+    dot = any(f in isa for f in DOT_PRODUCT_FLAGS)
     return (
         f"{h['cpu']} (family/model {h['family_model']}), {h['cores']} cores, "
         f"{', '.join(isa) or 'no AVX2'}; {'8-bit dot products' if dot else 'no 8-bit dot products'}"
