@@ -10,9 +10,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response, expect
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
@@ -123,14 +125,63 @@ def credentials(role: str) -> tuple[str, str]:
 
 
 def log_in(page: Page, server: LiveServer, role: str, target: str) -> None:
-    """Open `target`, get sent to the login form, fill it in as the demo user of `role`, land on `target`."""
-    page.goto(server.url(target))
-    expect(page).to_have_url(server.url(f"/login?next={target}"))
-    user, password = credentials(role)
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(server.url(target))
+    """Open `target`, get sent to the login form, fill it in as the demo user of `role`, land on `target`.
+
+    Returns once the browser has committed to `target`; the caller waits for what it needs on the
+    page (its sub-resources, data, socket), each with its own timeout. When the landing does not
+    come, the failure says where the page was, what the form said, which requests it made and what
+    the server logged, so that a rare stall on a busy CI box can be told apart from a broken login.
+    """
+    trail: list[str] = []
+    started = monotonic()
+
+    def note(kind: str, what: str) -> None:
+        trail.append(f"{monotonic() - started:6.2f}s {kind} {what}")
+
+    def on_request(req: Request) -> None:
+        note("→", f"{req.method} {req.url}")
+
+    def on_response(res: Response) -> None:
+        note("←", f"{res.status} {res.request.method} {res.url}")
+
+    def on_failed(req: Request) -> None:
+        note("✗", f"{req.method} {req.url} ({req.failure})")
+
+    page.on("request", on_request)
+    page.on("response", on_response)
+    page.on("requestfailed", on_failed)
+    try:
+        page.goto(server.url(target))
+        expect(page).to_have_url(server.url(f"/login?next={target}"))
+        user, password = credentials(role)
+        page.fill("input[name=username]", user)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(server.url(target), wait_until="commit")
+    except PlaywrightError as exc:
+        raise AssertionError(_login_report(page, server, role, target, trail, exc)) from exc
+    finally:
+        page.remove_listener("request", on_request)
+        page.remove_listener("response", on_response)
+        page.remove_listener("requestfailed", on_failed)
+
+
+def _login_report(
+    page: Page, server: LiveServer, role: str, target: str, trail: list[str], exc: Exception
+) -> str:
+    notice = page.locator("[data-slot=notice]:visible")
+    said = notice.first.text_content(timeout=1_000) if notice.count() else "(no notice shown)"
+    log_tail = server.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]
+    return "\n".join(
+        [
+            f"log-in as {role} did not land on {target}: {str(exc).splitlines()[0]}",
+            f"page is at {page.url}; the form says: {said}",
+            "requests (seconds since the log-in began):",
+            *trail,
+            f"last lines of {server.log_path}:",
+            *log_tail,
+        ]
+    )
 
 
 def wait_live(page: Page) -> None:
