@@ -74,6 +74,69 @@ def test_login_sets_a_signed_httponly_cookie_and_logout_clears_it(app_client: Te
     assert c.get("/api/v1/me").status_code == 401
 
 
+def test_login_form_posted_by_the_browser_itself_lands_on_next_or_the_roles_home(
+    app_client: TestClient,
+) -> None:
+    """The form a click sends before login.js has taken it over: POSTed, then the same redirects."""
+    c = TestClient(app_client.app, follow_redirects=False)
+    res = c.post("/login?next=/frontdesk", data={"username": "manager", "password": "dealergate"})
+    assert res.status_code == 303 and res.headers["location"] == "/frontdesk"
+    assert "HttpOnly" in res.headers["set-cookie"]
+    assert c.get("/frontdesk").status_code == 200
+    assert c.get("/api/v1/me").json()["role"] == "manager"
+
+    home = TestClient(app_client.app, follow_redirects=False)
+    res = home.post("/login", data={"username": "advisor", "password": "dealergate"})
+    assert res.headers["location"] == "/advisor"
+    # only a path on this server is followed: anything else falls back to the role's home
+    for outside in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"):
+        res = home.post(
+            "/login", params={"next": outside}, data={"username": "advisor", "password": "dealergate"}
+        )
+        assert res.status_code == 303 and res.headers["location"] == "/advisor", outside
+
+
+def test_login_form_failure_goes_back_to_the_form_without_a_session(app_client: TestClient) -> None:
+    c = TestClient(app_client.app, follow_redirects=False)
+    for fields in (
+        {"username": "reception", "password": "nope"},
+        {"username": "ghost", "password": "dealergate"},
+        {"username": "reception", "password": ""},
+        {"username": "reception"},
+        {"username": "reception", "password": "x" * 129},
+    ):
+        res = c.post("/login?next=/frontdesk", data=fields)
+        assert res.status_code == 303, fields
+        assert res.headers["location"] == "/login?next=/frontdesk&failed=1", fields
+        assert "set-cookie" not in res.headers, fields
+    assert c.post("/login", data={"username": "x", "password": "y"}).headers["location"] == "/login?failed=1"
+    assert c.get("/api/v1/me").status_code == 401
+
+
+def test_login_form_refuses_other_sites_other_encodings_and_oversized_bodies(app_client: TestClient) -> None:
+    c = TestClient(app_client.app, follow_redirects=False)
+    good = {"username": "manager", "password": "dealergate"}
+    cross = c.post("/login", data=good, headers={"Origin": "http://evil.example"})
+    assert cross.status_code == 403 and "evil.example" in cross.json()["detail"]
+    fetched = c.post("/login", data=good, headers={"Sec-Fetch-Site": "cross-site", "Origin": "null"})
+    assert fetched.status_code == 403
+    for same in (
+        {"Origin": "http://testserver"},
+        {"Sec-Fetch-Site": "same-origin", "Origin": "null"},  # what chromium sends under no-referrer
+    ):
+        assert c.post("/login", data=good, headers=same).status_code == 303, same
+        c.cookies.clear()
+    as_json = c.post("/login", json=good)
+    assert as_json.status_code == 415 and "/api/v1/auth/login" in as_json.json()["detail"]
+    huge = c.post("/login", data={"username": "manager", "password": "dealergate", "pad": "x" * 5000})
+    assert huge.status_code == 413
+    not_utf8 = c.post(
+        "/login", content=b"username=\xff\xfe", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert not_utf8.status_code == 400 and "unreadable" in not_utf8.json()["detail"]
+    assert SESSION_COOKIE not in c.cookies
+
+
 def test_tampered_or_expired_cookie_is_refused(app_client: TestClient) -> None:
     key = app_client.app.state.session_key
     forged = sign_session(StaffSession(1, "reception", "x", Role.ADMIN, 4_102_444_800), b"wrong key")

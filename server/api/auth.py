@@ -6,7 +6,7 @@ import logging
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from server.api.deps import SessionDep, SettingsDep
 from server.auth import (
@@ -18,6 +18,7 @@ from server.auth import (
     sign_session,
     verify_password,
 )
+from server.config import ServerSettings
 from server.logs import log_event
 from server.models import Role, StaffUser
 
@@ -48,24 +49,33 @@ _HOME = {
 
 
 def _me(s: StaffSession) -> Me:
-    return Me(username=s.username, display_name=s.display_name, role=s.role, home=_HOME[s.role])
+    return Me(username=s.username, display_name=s.display_name, role=s.role, home=home_of(s.role))
 
 
-@router.post("/auth/login")
-def login(
-    body: LoginRequest, request: Request, response: Response, db: SessionDep, settings: SettingsDep
-) -> Me:
-    user = db.exec(select(StaffUser).where(StaffUser.username == body.username.strip())).first()
-    ok = verify_password(body.password, user.password_hash if user else _DUMMY_HASH)
+def authenticate(db: Session, username: str, password: str, request: Request) -> StaffUser | None:
+    """The active staff user these credentials belong to, else None (and the failure is logged).
+
+    An unknown user costs the same scrypt run as a known one, so timing does not tell them apart.
+    Shared by the JSON login and the login form's own POST.
+    """
+    user = db.exec(select(StaffUser).where(StaffUser.username == username.strip())).first()
+    ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not ok or not user.active:
         log_event(
             log,
             "auth.failed",
             level=logging.WARNING,
-            username=body.username[:32],
+            username=username[:32],
             client=request.client.host if request.client else "",
         )
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password / 用户名或密码错误")
+        return None
+    return user
+
+
+def start_session(
+    response: Response, user: StaffUser, request: Request, settings: ServerSettings
+) -> StaffSession:
+    """Sign a session for `user` and set it on `response` as the HttpOnly, SameSite=Lax cookie."""
     session = new_session(
         user.id or 0, user.username, user.display_name, Role(user.role), settings.session_hours
     )
@@ -79,7 +89,22 @@ def login(
         secure=request.url.scheme == "https",
     )
     log_event(log, "auth.login", username=user.username, role=user.role)
-    return _me(session)
+    return session
+
+
+def home_of(role: Role) -> str:
+    """The screen a role lands on after login."""
+    return _HOME[role]
+
+
+@router.post("/auth/login")
+def login(
+    body: LoginRequest, request: Request, response: Response, db: SessionDep, settings: SettingsDep
+) -> Me:
+    user = authenticate(db, body.username, body.password, request)
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password / 用户名或密码错误")
+    return _me(start_session(response, user, request, settings))
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)

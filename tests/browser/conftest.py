@@ -132,8 +132,8 @@ def new_context(browser: Browser) -> Iterator[NewContext]:
     """Fresh browser profiles (cookies, localStorage) for one test; closed afterwards."""
     opened: list[BrowserContext] = []
 
-    def _new(viewport: dict[str, int] = DESKTOP) -> BrowserContext:
-        ctx = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+    def _new(viewport: dict[str, int] = DESKTOP, **options: Any) -> BrowserContext:
+        ctx = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", **options)
         ctx.set_default_timeout(UI_TIMEOUT_MS)
         opened.append(ctx)
         return ctx

@@ -36,7 +36,8 @@ UI_TIMEOUT_MS = 15_000  # generous: CI has two cores, often shared with other wo
 Publish = Callable[..., ArrivalEvent]
 """`publish(plate, plate_type=PlateType.BLUE, **event_fields)`: one arrival over MQTT, as an edge sends it."""
 NewContext = Callable[..., BrowserContext]
-"""`new_context(viewport=DESKTOP)`: a fresh browser profile, closed after the test."""
+"""`new_context(viewport=DESKTOP, **options)`: a fresh browser profile (Playwright's context options,
+e.g. `java_script_enabled=False`), closed after the test."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from .harness import (
     PageWatch,
     Publish,
     collect_ws_frames,
+    credentials,
     log_in,
     screenshot,
     set_lang,
@@ -225,6 +226,33 @@ def test_staff_pages_redirect_to_login(live_server: LiveServer, new_context: New
         expect(page.locator("[data-slot=notice]")).to_be_hidden()
     assert ws_probe(page, "/ws/frontdesk").startswith("refused")
     assert ws_probe(page, "/ws/advisor").startswith("refused")
+
+
+def test_login_form_posts_before_its_script_runs_and_keeps_the_password_out_of_addresses(
+    live_server: LiveServer, new_context: NewContext
+) -> None:
+    """A click before login.js has taken the form over (here: scripts off altogether) makes the
+    browser submit the form itself: it must POST, land where the login was going, and never put
+    the password in an address (history, server logs)."""
+    page = new_context(java_script_enabled=False).new_page()
+    addresses: list[str] = []
+    page.on("request", lambda req: addresses.append(req.url))
+    user, password = credentials("manager")
+    page.goto(live_server.url("/dashboard"))
+    expect(page).to_have_url(live_server.url("/login?next=/dashboard"))
+
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url("/login?next=/dashboard&failed=1"))
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    with page.expect_response(live_server.url("/dashboard")) as landed:
+        page.click("button[type=submit]")
+    assert landed.value.status == 200
+    expect(page).to_have_url(live_server.url("/dashboard"))
+    leaked = [a for a in addresses if "password" in a or password in a or "not-the-password" in a]
+    assert leaked == [], leaked
 
 
 @pytest.mark.parametrize(

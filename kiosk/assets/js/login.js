@@ -1,4 +1,6 @@
-/* Login: POST credentials, then go to ?next= (same-site paths only) or the role's home screen. */
+/* Login: POST credentials, then go to ?next= (same-site paths only) or the role's home screen.
+   Until this script has taken the form over, the browser posts it itself (method="post" → POST
+   /login, which answers with the same redirects): never a GET, so the password stays out of URLs. */
 (function () {
   "use strict";
   const params = new URLSearchParams(window.location.search);
@@ -17,6 +19,7 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     if (params.get("denied")) notice("login.denied");
+    if (params.get("failed")) notice("login.failed"); // the browser-posted form came back
     const form = document.querySelector("[data-slot=form]");
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
