@@ -78,6 +78,17 @@ class ServerSettings(BaseSettings):
         "kept in <var_dir>/secret_key so logins survive a restart.",
     )
     session_hours: float = Field(default=12.0, gt=0, description="Lifetime of a staff login (one shift).")
+    login_max_failures: int = Field(
+        default=10,
+        ge=1,
+        description="Wrong passwords one device may try within `login_window_minutes` before it must wait.",
+    )
+    login_window_minutes: float = Field(
+        default=10.0,
+        gt=0,
+        description="Window over which failed logins are counted; a device at the limit waits until its "
+        "oldest counted failure is this old.",
+    )
     kiosk_token: SecretStr = Field(
         default=SecretStr(DEFAULT_KIOSK_TOKEN),
         description="Token the waiting-area kiosk passes as ?token= to /ws/kiosk; change it in production.",

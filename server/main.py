@@ -24,6 +24,7 @@ from server.config import DEFAULT_KIOSK_TOKEN, ServerSettings
 from server.daily import start_daily_jobs
 from server.db import local_today, make_engine, session_scope
 from server.ingest import ArrivalProcessor, MqttIngest
+from server.login_throttle import LoginThrottle
 from server.logs import configure_logging, log_event
 from server.migrate import upgrade_database
 from server.models import Customer, StaffUser
@@ -109,6 +110,7 @@ def create_app(settings: ServerSettings | None = None, *, ingest: bool = True) -
     app.state.processor = processor
     app.state.ingest = None
     app.state.session_key = settings.session_secret()
+    app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_minutes * 60)
     app.include_router(build_router())
     app.mount("/assets", StaticFiles(directory=settings.pages_dir / "assets"), name="assets")
     return app

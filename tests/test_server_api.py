@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 from dealergate.contract import ArrivalEvent, now_local
 from server.auth import SESSION_COOKIE, StaffSession, read_session, sign_session
 from server.config import ServerSettings
+from server.login_throttle import LoginThrottle
 from server.main import create_app
 from server.models import Arrival, AuditLog, Role, Vehicle
 
@@ -135,6 +136,31 @@ def test_login_form_refuses_other_sites_other_encodings_and_oversized_bodies(app
     )
     assert not_utf8.status_code == 400 and "unreadable" in not_utf8.json()["detail"]
     assert SESSION_COOKIE not in c.cookies
+
+
+def test_a_device_that_fails_too_often_must_wait_even_with_the_right_password(app_client: TestClient) -> None:
+    now = [0.0]
+    state = app_client.app.state
+    kept, state.login_throttle = state.login_throttle, LoginThrottle(3, 600, clock=lambda: now[0])
+    try:
+        c = TestClient(app_client.app, follow_redirects=False)
+        wrong = {"username": "reception", "password": "nope"}
+        right = {"username": "reception", "password": "dealergate"}
+        for _ in range(3):
+            assert c.post("/api/v1/auth/login", json=wrong).status_code == 401
+        locked = c.post("/api/v1/auth/login", json=right)
+        assert locked.status_code == 429 and locked.headers["retry-after"] == "600"
+        assert "10 min" in locked.json()["detail"] and "10 分钟后再试" in locked.json()["detail"]
+        form = c.post("/login?next=/frontdesk", data=right)
+        assert form.status_code == 303 and form.headers["location"] == "/login?next=/frontdesk&locked=600"
+        assert SESSION_COOKIE not in c.cookies
+        now[0] = 600.0
+        assert c.post("/api/v1/auth/login", json=right).status_code == 200
+        c.cookies.clear()
+        assert c.post("/api/v1/auth/login", json=wrong).status_code == 401, "the success cleared the count"
+        assert c.post("/api/v1/auth/login", json=right).status_code == 200
+    finally:
+        state.login_throttle = kept  # the module's other tests log in from the same address
 
 
 def test_tampered_or_expired_cookie_is_refused(app_client: TestClient) -> None:

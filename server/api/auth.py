@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
@@ -19,6 +20,7 @@ from server.auth import (
     verify_password,
 )
 from server.config import ServerSettings
+from server.login_throttle import LoginThrottle
 from server.logs import log_event
 from server.models import Role, StaffUser
 
@@ -52,23 +54,43 @@ def _me(s: StaffSession) -> Me:
     return Me(username=s.username, display_name=s.display_name, role=s.role, home=home_of(s.role))
 
 
+class LoginLocked(Exception):
+    """Too many failed logins from this device lately: it may try again in `retry_after_s` seconds."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(retry_after_s)
+        self.retry_after_s = retry_after_s
+
+    def message(self) -> str:
+        minutes = math.ceil(self.retry_after_s / 60)
+        return (
+            f"too many failed logins from this device: try again in {minutes} min / "
+            f"登录失败次数过多，请 {minutes} 分钟后再试"
+        )
+
+
 def authenticate(db: Session, username: str, password: str, request: Request) -> StaffUser | None:
-    """The active staff user these credentials belong to, else None (and the failure is logged).
+    """The active staff user these credentials belong to, else None (and the failure is logged and
+    counted against the device: `LoginLocked` once it has failed too often, whatever it sends).
 
     An unknown user costs the same scrypt run as a known one, so timing does not tell them apart.
     Shared by the JSON login and the login form's own POST.
     """
+    throttle: LoginThrottle = request.app.state.login_throttle
+    client = request.client.host if request.client else ""
+    wait = throttle.retry_after(client)
+    if wait:
+        log_event(
+            log, "auth.locked", level=logging.WARNING, username=username[:32], client=client, wait_s=wait
+        )
+        raise LoginLocked(wait)
     user = db.exec(select(StaffUser).where(StaffUser.username == username.strip())).first()
     ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not ok or not user.active:
-        log_event(
-            log,
-            "auth.failed",
-            level=logging.WARNING,
-            username=username[:32],
-            client=request.client.host if request.client else "",
-        )
+        throttle.failed(client)
+        log_event(log, "auth.failed", level=logging.WARNING, username=username[:32], client=client)
         return None
+    throttle.succeeded(client)
     return user
 
 
@@ -101,7 +123,14 @@ def home_of(role: Role) -> str:
 def login(
     body: LoginRequest, request: Request, response: Response, db: SessionDep, settings: SettingsDep
 ) -> Me:
-    user = authenticate(db, body.username, body.password, request)
+    try:
+        user = authenticate(db, body.username, body.password, request)
+    except LoginLocked as locked:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            locked.message(),
+            headers={"Retry-After": str(locked.retry_after_s)},
+        ) from locked
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password / 用户名或密码错误")
     return _me(start_session(response, user, request, settings))

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from server.api.auth import LoginRequest, authenticate, home_of, start_session
+from server.api.auth import LoginLocked, LoginRequest, authenticate, home_of, start_session
 from server.api.deps import SessionDep, SettingsDep
 from server.auth import ADVISOR_ROLES, FRONTDESK_ROLES, session_from
 from server.config import DEFAULT_KIOSK_TOKEN
@@ -129,18 +129,23 @@ def login_form(
 ) -> Response:
     """The login form posted by the browser itself: before its script has taken the form over (a
     quick click on a slow tablet) or where scripts are blocked. Same checks as the JSON login; on to
-    `next` or the role's home, or back to the form with `failed=1`. The form says `method="post"`,
+    `next` or the role's home, or back to the form with `failed=1` (`locked=<seconds>` when this device has failed too often). The form says `method="post"`,
     so a password never ends up in an address, the browser's history or a log."""
     target = next_path if _PAGE_PATH.fullmatch(next_path) else ""
+    back = f"/login?next={quote(target)}&" if target else "/login?"
     try:
         fields = LoginRequest(username=form.username, password=form.password)
     except ValidationError:  # empty or overlong: a failed login, without spending a scrypt run on it
         user = None
     else:
-        user = authenticate(db, fields.username, fields.password, request)
+        try:
+            user = authenticate(db, fields.username, fields.password, request)
+        except LoginLocked as locked:
+            return RedirectResponse(
+                f"{back}locked={locked.retry_after_s}", status_code=status.HTTP_303_SEE_OTHER
+            )
     if user is None:
-        back = f"/login?next={quote(target)}&failed=1" if target else "/login?failed=1"
-        return RedirectResponse(back, status_code=status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(f"{back}failed=1", status_code=status.HTTP_303_SEE_OTHER)
     response = RedirectResponse(target or home_of(Role(user.role)), status_code=status.HTTP_303_SEE_OTHER)
     start_session(response, user, request, settings)
     return response

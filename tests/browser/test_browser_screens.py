@@ -255,6 +255,35 @@ def test_login_form_posts_before_its_script_runs_and_keeps_the_password_out_of_a
     assert leaked == [], leaked
 
 
+def test_login_follows_next_only_within_the_site_and_says_how_long_a_locked_device_waits(
+    live_server: LiveServer, new_context: NewContext
+) -> None:
+    page = new_context().new_page()
+    user, password = credentials("manager")
+    # "/\host" is "//host" to a browser: the script must not follow it off the site
+    page.goto(live_server.url("/login?next=/%5Cevil.example/x"))
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url("/dashboard"), wait_until="commit")
+
+    # a device over the failed-login limit: the server's 429 and its Retry-After, in minutes, in both languages
+    page = new_context().new_page()
+    page.route(
+        "**/api/v1/auth/login",
+        lambda route: route.fulfill(status=429, headers={"Retry-After": "125"}, json={"detail": "locked"}),
+    )
+    page.goto(live_server.url("/login"))
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    notice = page.locator("[data-slot=notice]")
+    expect(notice).to_have_text("这台设备登录失败次数过多，请 3 分钟后再试")
+    set_lang(page, "en")
+    expect(notice).to_have_text("Too many failed logins from this device: try again in 3 min")
+    expect(page).to_have_url(live_server.url("/login"))
+
+
 @pytest.mark.parametrize(
     ("role", "home", "forbidden"),
     [("receptionist", "/frontdesk", "/advisor"), ("advisor", "/advisor", "/frontdesk")],

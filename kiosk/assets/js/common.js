@@ -92,7 +92,7 @@
     if (res.status !== 204) {
       try { body = await res.json(); } catch (e) { body = null; }
     }
-    return { ok: res.ok, status: res.status, body };
+    return { ok: res.ok, status: res.status, body, headers: res.headers };
   }
 
   /**

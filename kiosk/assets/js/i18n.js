@@ -1,5 +1,6 @@
 /* dealergate i18n: zh-CN first, English fallback. The language choice lives in localStorage.
- * Static text: elements with data-i18n="key" (textContent), data-i18n-placeholder, data-i18n-title.
+ * Static text: elements with data-i18n="key" (textContent; its {placeholders} from the JSON in
+ * data-i18n-vars), data-i18n-placeholder, data-i18n-title.
  * Texts computed by the server arrive as {zh, en} and are chosen with I18N.pick(). */
 (function () {
   "use strict";
@@ -58,6 +59,7 @@
       "login.failed": "用户名或密码错误",
       "login.denied": "当前账号无权访问该页面，请换一个账号登录",
       "login.network": "无法连接服务器，请稍后重试",
+      "login.locked": "这台设备登录失败次数过多，请 {n} 分钟后再试",
       "conn.live": "实时连接",
       "conn.connecting": "正在连接…",
       "conn.retry": "连接中断，{s} 秒后重连",
@@ -439,6 +441,7 @@
       "login.failed": "Wrong username or password",
       "login.denied": "This account may not open that page; log in with another one",
       "login.network": "Cannot reach the server, try again shortly",
+      "login.locked": "Too many failed logins from this device: try again in {n} min",
       "conn.live": "Live",
       "conn.connecting": "Connecting…",
       "conn.retry": "Disconnected, reconnecting in {s} s",
@@ -795,7 +798,9 @@
 
   function apply(root) {
     const scope = root || document;
-    scope.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    scope.querySelectorAll("[data-i18n]").forEach((el) => {
+      el.textContent = t(el.dataset.i18n, el.dataset.i18nVars ? JSON.parse(el.dataset.i18nVars) : undefined);
+    });
     scope.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
     scope.querySelectorAll("[data-i18n-title]").forEach((el) => { el.title = t(el.dataset.i18nTitle); });
     document.documentElement.lang = lang;

@@ -5,21 +5,30 @@
   "use strict";
   const params = new URLSearchParams(window.location.search);
 
+  /** ?next= when it is a plain path on this server (as POST /login checks it): "//host" and
+      "/\host" would leave the site, since browsers read a backslash in an address as a slash. */
   function safeNext() {
     const next = params.get("next") || "";
-    return next.startsWith("/") && !next.startsWith("//") ? next : null;
+    return /^\/(?!\/)[A-Za-z0-9_\/-]*$/.test(next) ? next : null;
   }
 
-  function notice(key) {
+  function notice(key, vars) {
     const box = document.querySelector("[data-slot=notice]");
     box.dataset.i18n = key;
-    box.textContent = I18N.t(key);
+    if (vars) box.dataset.i18nVars = JSON.stringify(vars); else delete box.dataset.i18nVars;
+    box.textContent = I18N.t(key, vars);
     box.classList.remove("hidden");
+  }
+
+  /** Whole minutes (at least 1) of a wait given in seconds. */
+  function minutes(seconds) {
+    return Math.max(1, Math.ceil(Number(seconds) / 60) || 1);
   }
 
   document.addEventListener("DOMContentLoaded", () => {
     if (params.get("denied")) notice("login.denied");
     if (params.get("failed")) notice("login.failed"); // the browser-posted form came back
+    if (params.get("locked")) notice("login.locked", { n: minutes(params.get("locked")) });
     const form = document.querySelector("[data-slot=form]");
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
@@ -29,6 +38,10 @@
       const res = await DG.api("/api/v1/auth/login", { method: "POST", json: data }).catch(() => null);
       button.disabled = false;
       if (!res) { notice("login.network"); return; }
+      if (res.status === 429) {
+        notice("login.locked", { n: minutes(res.headers.get("Retry-After")) });
+        return;
+      }
       if (!res.ok) { notice("login.failed"); form.password.select(); return; }
       window.location.href = safeNext() || res.body.home;
     });
