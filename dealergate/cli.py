@@ -28,11 +28,13 @@ server_app = typer.Typer(help="门店服务器 / the dealership server", no_args
 contract_app = typer.Typer(help="MQTT 事件契约 / the MQTT event contract", no_args_is_help=True)
 bench_app = typer.Typer(help="性能与准确率基准 / benchmarks", no_args_is_help=True)
 db_app = typer.Typer(help="门店数据库迁移 / the server database's schema migrations", no_args_is_help=True)
+user_app = typer.Typer(help="员工账号 / staff accounts (logins and roles)", no_args_is_help=True)
 app.add_typer(edge_app, name="edge")
 app.add_typer(server_app, name="server")
 app.add_typer(contract_app, name="contract")
 app.add_typer(bench_app, name="bench")
 app.add_typer(db_app, name="db")
+server_app.add_typer(user_app, name="user")
 
 
 def _logging(verbose: bool = False) -> None:
@@ -225,6 +227,67 @@ def server_purge() -> None:
     from server.daily import run_from_command_line
 
     typer.echo(json.dumps(run_from_command_line(_server_settings(), "purge"), ensure_ascii=False))
+
+
+ROLES_HELP = "receptionist 前台 | advisor 续保专员 | manager 经理 | admin 管理员"
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from the first line of stdin (scripts)")
+]
+
+
+def _new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("新密码 / new password", hide_input=True, confirmation_prompt=True))
+
+
+def _user(action: str, **fields: str | None) -> None:
+    from server.admin import run_user
+
+    raise typer.Exit(run_user(_server_settings(), action, echo=typer.echo, **fields))  # type: ignore[arg-type]
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """列出员工账号 / list staff accounts."""
+    _user("list")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="login name: 2-32 of a-z 0-9 _ . -")],
+    name: Annotated[str, typer.Option("--name", help="显示名 / name shown on the screens, e.g. 前台 王芳")],
+    role: Annotated[str, typer.Option("--role", help=ROLES_HELP)],
+    site: Annotated[str | None, typer.Option("--site", help="store code (default: this server's)")] = None,
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """添加员工账号 / add a staff account."""
+    password = _new_password(password_stdin)
+    _user("add", username=username, display_name=name, role=role, site=site, password=password)
+
+
+@user_app.command("passwd")
+def user_passwd(username: str, password_stdin: PasswordStdin = False) -> None:
+    """重设密码（旧登录失效）/ set a new password; the account's open sessions end."""
+    _user("passwd", username=username, password=_new_password(password_stdin))
+
+
+@user_app.command("role")
+def user_role(username: str, role: Annotated[str, typer.Argument(help=ROLES_HELP)]) -> None:
+    """更改角色（旧登录失效）/ change the role; the account's open sessions end."""
+    _user("role", username=username, role=role)
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """停用账号（立即退出）/ disable an account; it is logged out at once."""
+    _user("disable", username=username)
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """重新启用账号 / enable a disabled account."""
+    _user("enable", username=username)
 
 
 @bench_app.command("edge")

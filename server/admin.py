@@ -1,4 +1,5 @@
-"""What the `dealergate import` and `dealergate db` commands do, so that cli.py only parses arguments."""
+"""What the `dealergate import`, `dealergate db` and `dealergate server user` commands do, so that cli.py
+only parses arguments."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from server.config import ServerSettings
-from server.db import make_engine
+from server.db import make_engine, session_scope
 from server.importer import FileProblem, import_file
 from server.migrate import current_revision, head_revision, new_revision, schema_differences, upgrade_database
 from server.sites import ensure_site
+from server.staff import StaffAccountError, add_user, list_users, set_active, set_password, set_role
 
 Echo = Callable[[str], None]
 
@@ -61,3 +63,57 @@ def run_db(settings: ServerSettings, action: str, *, message: str = "", echo: Ec
         raise ValueError(action)
     finally:
         engine.dispose()
+
+
+def run_user(
+    settings: ServerSettings,
+    action: str,
+    *,
+    username: str = "",
+    display_name: str = "",
+    role: str = "",
+    site: str | None = None,
+    password: str = "",
+    echo: Echo,
+) -> int:
+    """list | add | passwd | role | disable | enable a staff account (server.staff). Exit status 0
+    when done, 2 when the change was refused (the message says why; nothing was written)."""
+    engine = make_engine(settings.database_url)
+    by = f"cli:{getpass.getuser()}"
+    try:
+        upgrade_database(engine)
+        ensure_site(engine, settings.site)
+        with session_scope(engine) as db:
+            if action == "list":
+                for u in list_users(db):
+                    state = "启用 active" if u.active else "停用 disabled"
+                    echo(
+                        f"{u.username:<16} {u.display_name:<16} {u.role.value:<13} {u.site or '-':<12} {state}"
+                    )
+            elif action == "add":
+                add_user(db, username, display_name, role, password, site=site or settings.site, by=by)
+            elif action == "passwd":
+                set_password(db, username, password, by=by)
+            elif action == "role":
+                set_role(db, username, role, by=by)
+            elif action in ("disable", "enable"):
+                set_active(db, username, action == "enable", by=by)
+            else:
+                raise ValueError(f"unknown action {action!r}")
+    except StaffAccountError as exc:
+        echo(str(exc))
+        return 2
+    finally:
+        engine.dispose()
+    if action != "list":
+        echo(f"{username}: {_DONE[action]}")
+    return 0
+
+
+_DONE = {
+    "add": "已添加 / added",
+    "passwd": "密码已更改，已登录的设备需重新登录 / password changed; signed-in devices must log in again",
+    "role": "角色已更改，已登录的设备需重新登录 / role changed; signed-in devices must log in again",
+    "disable": "已停用，已登录的设备立即退出 / disabled; signed-in devices are logged out",
+    "enable": "已启用 / enabled",
+}

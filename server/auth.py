@@ -20,6 +20,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.requests import HTTPConnection
 from sqlmodel import Session
 
+from server.db import request_session, session_scope
 from server.models import Role, StaffUser
 
 SESSION_COOKIE = "dg_session"
@@ -69,13 +70,21 @@ def verify_password(password: str, stored: str) -> bool:
 
 @dataclass(frozen=True)
 class StaffSession:
-    """Who is logged in, as carried by the signed cookie (no DB read per request)."""
+    """Who is logged in, as carried by the signed cookie. `stamp` is the account's `account_stamp`
+    at login: each request checks it against the account (one primary-key read), so a changed
+    password or role, or a disabled account, ends the session at once."""
 
     user_id: int
     username: str
     display_name: str
     role: Role
     expires_at: int
+    stamp: str = ""
+
+
+def account_stamp(user: StaffUser) -> str:
+    """Changes whenever the account's password or role does (the hash is salted anew each time)."""
+    return hashlib.sha256(f"{user.password_hash}\x00{user.role}".encode()).hexdigest()[:16]
 
 
 def _b64(data: bytes) -> str:
@@ -95,6 +104,7 @@ def sign_session(session: StaffSession, key: bytes) -> str:
                 "n": session.display_name,
                 "r": session.role.value,
                 "exp": session.expires_at,
+                "s": session.stamp,
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -115,25 +125,52 @@ def read_session(token: str | None, key: bytes, *, now: float | None = None) -> 
             return None
         data = json.loads(_unb64(body))
         session = StaffSession(
-            int(data["uid"]), str(data["u"]), str(data["n"]), Role(data["r"]), int(data["exp"])
+            int(data["uid"]),
+            str(data["u"]),
+            str(data["n"]),
+            Role(data["r"]),
+            int(data["exp"]),
+            str(data["s"]),
         )
     except (ValueError, KeyError, TypeError):
         return None
     return session if session.expires_at > (now if now is not None else time.time()) else None
 
 
-def new_session(user_id: int, username: str, display_name: str, role: Role, hours: float) -> StaffSession:
-    return StaffSession(user_id, username, display_name, role, int(time.time() + hours * 3600))
+def new_session(user: StaffUser, hours: float) -> StaffSession:
+    return StaffSession(
+        user.id or 0,
+        user.username,
+        user.display_name,
+        Role(user.role),
+        int(time.time() + hours * 3600),
+        account_stamp(user),
+    )
 
 
-def session_from(conn: HTTPConnection) -> StaffSession | None:
-    """Session of an HTTP request or WebSocket handshake (both carry the cookie)."""
-    return read_session(conn.cookies.get(SESSION_COOKIE), conn.app.state.session_key)
+def session_from(conn: HTTPConnection, db: Session) -> StaffSession | None:
+    """The staff session of an HTTP request or WebSocket handshake (both carry the cookie), or None
+    when there is none, it is forged or expired, or its account has since been disabled or had its
+    password or role changed."""
+    session = read_session(conn.cookies.get(SESSION_COOKIE), conn.app.state.session_key)
+    if session is None:
+        return None
+    user = db.get(StaffUser, session.user_id)
+    if user is None or not user.active or account_stamp(user) != session.stamp:
+        return None
+    return session
 
 
-def current_staff(request: Request) -> StaffSession:
+def staff_of(conn: HTTPConnection) -> StaffSession | None:
+    """`session_from` in a unit of work of its own: for page routes and WebSocket handshakes, which
+    have no request session (a handshake calls this in the thread pool: it reads the database)."""
+    with session_scope(conn.app.state.engine) as db:
+        return session_from(conn, db)
+
+
+def current_staff(request: Request, db: Annotated[Session, Depends(request_session)]) -> StaffSession:
     """Dependency: the logged-in staff member, else 401."""
-    session = session_from(request)
+    session = session_from(request, db)
     if session is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "login required / 请先登录")
     return session

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Insert, Table, event, insert, types
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
+from starlette.requests import HTTPConnection
 
 
 def make_engine(database_url: str) -> Engine:
@@ -52,6 +53,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def request_session(conn: HTTPConnection) -> Iterator[Session]:
+    """FastAPI dependency: one unit of work per request on the app's engine. Defined here, not in
+    server.api, so that server.auth's login check shares the route's session (FastAPI reuses one
+    dependency's value within a request)."""
+    with session_scope(conn.app.state.engine) as session:
+        yield session
 
 
 def insert_new(session: Session, row: SQLModel) -> None:

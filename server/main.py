@@ -53,7 +53,7 @@ def prepare_database(engine: Engine, settings: ServerSettings) -> None:
             log,
             "db.no_staff",
             level=logging.WARNING,
-            hint="no staff account yet: run with seed_demo or add one (server.auth.create_staff_user)",
+            hint="no staff account yet: add one with `dealergate server user add NAME --name ... --role admin`",
         )
 
 

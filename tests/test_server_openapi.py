@@ -54,10 +54,7 @@ def api(app_client: TestClient) -> schemathesis.schemas.BaseSchema:
 def manager_cookie(app_client: TestClient) -> dict[str, str]:
     with Session(app_client.app.state.engine) as s:
         user = s.exec(select(StaffUser).where(StaffUser.role == Role.MANAGER.value)).first()
-    token = sign_session(
-        new_session(user.id, user.username, user.display_name, Role.MANAGER, 1),
-        app_client.app.state.session_key,
-    )
+    token = sign_session(new_session(user, 1), app_client.app.state.session_key)
     return {SESSION_COOKIE: token}
 
 

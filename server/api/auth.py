@@ -98,9 +98,7 @@ def start_session(
     response: Response, user: StaffUser, request: Request, settings: ServerSettings
 ) -> StaffSession:
     """Sign a session for `user` and set it on `response` as the HttpOnly, SameSite=Lax cookie."""
-    session = new_session(
-        user.id or 0, user.username, user.display_name, Role(user.role), settings.session_hours
-    )
+    session = new_session(user, settings.session_hours)
     response.set_cookie(
         SESSION_COOKIE,
         sign_session(session, request.app.state.session_key),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path
@@ -10,7 +9,7 @@ from fastapi.requests import HTTPConnection
 from sqlmodel import Session
 
 from server.config import ServerSettings
-from server.db import session_scope
+from server.db import request_session
 from server.push import PushHub
 
 
@@ -18,17 +17,12 @@ def get_settings(conn: HTTPConnection) -> ServerSettings:
     return conn.app.state.settings
 
 
-def get_session(conn: HTTPConnection) -> Iterator[Session]:
-    with session_scope(conn.app.state.engine) as session:
-        yield session
-
-
 def get_hub(conn: HTTPConnection) -> PushHub:
     return conn.app.state.hub
 
 
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(request_session)]
 HubDep = Annotated[PushHub, Depends(get_hub)]
 
 MAX_ROW_ID = 2**31 - 1

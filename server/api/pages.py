@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from server.api.auth import LoginLocked, LoginRequest, authenticate, home_of, start_session
 from server.api.deps import SessionDep, SettingsDep
-from server.auth import ADVISOR_ROLES, FRONTDESK_ROLES, session_from
+from server.auth import ADVISOR_ROLES, FRONTDESK_ROLES, staff_of
 from server.config import DEFAULT_KIOSK_TOKEN
 from server.models import Role
 
@@ -44,7 +44,7 @@ def _page(request: Request, name: str) -> Response:
 
 
 def _staff_page(request: Request, name: str, roles: frozenset[Role]) -> Response:
-    staff = session_from(request)
+    staff = staff_of(request)
     if staff is None or staff.role not in roles:
         denied = "&denied=1" if staff is not None else ""
         return RedirectResponse(f"/login?next={quote(request.url.path)}{denied}", status_code=303)

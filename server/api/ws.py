@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from server.alerts import list_alerts
 from server.audit import customer_ids_of, record_access
-from server.auth import ADVISOR_ROLES, FRONTDESK_ROLES, StaffSession, session_from
+from server.auth import ADVISOR_ROLES, FRONTDESK_ROLES, StaffSession, staff_of
 from server.db import local_today, session_scope
 from server.models import Role
 from server.push import Audience, PushHub, Subscriber
@@ -78,18 +78,20 @@ async def _serve(websocket: WebSocket, audience: Audience, staff: StaffSession |
         hub.unsubscribe(sub)
 
 
-def _staff_for(websocket: WebSocket, roles: frozenset[Role]) -> StaffSession | None:
-    """The logged-in staff member allowed on this socket, or None (wrong role, foreign origin)."""
+async def _staff_for(websocket: WebSocket, roles: frozenset[Role]) -> StaffSession | None:
+    """The logged-in staff member allowed on this socket, or None (wrong role, foreign origin, an
+    account disabled or changed since login). Checked at the handshake: an open socket of an
+    account disabled later gets no more than what it would have had until its next reconnect."""
     origin = websocket.headers.get("origin")
     if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
         return None  # a page of another site riding on the staff cookie
-    staff = session_from(websocket)
+    staff = await run_in_threadpool(staff_of, websocket)
     return staff if staff is not None and staff.role in roles else None
 
 
 @router.websocket("/ws/frontdesk")
 async def ws_frontdesk(websocket: WebSocket) -> None:
-    staff = _staff_for(websocket, FRONTDESK_ROLES)
+    staff = await _staff_for(websocket, FRONTDESK_ROLES)
     if staff is None:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
         return
@@ -98,7 +100,7 @@ async def ws_frontdesk(websocket: WebSocket) -> None:
 
 @router.websocket("/ws/advisor")
 async def ws_advisor(websocket: WebSocket) -> None:
-    staff = _staff_for(websocket, ADVISOR_ROLES)
+    staff = await _staff_for(websocket, ADVISOR_ROLES)
     if staff is None:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
         return
