@@ -290,6 +290,32 @@ def user_enable(username: str) -> None:
     _user("enable", username=username)
 
 
+@server_app.command("audit")
+def server_audit(
+    customer: Annotated[int | None, typer.Option("--customer", help="customer id: who opened this file")] = None,
+    plate: Annotated[str | None, typer.Option("--plate", help="the owner of this car")] = None,
+    who: Annotated[str | None, typer.Option("--who", help="staff login: what this person opened")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="e.g. view_customer, list_arrivals, staff.disable")] = None,
+    since: Annotated[datetime.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="first day")] = None,
+    until: Annotated[datetime.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="last day")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+) -> None:
+    """查看审计记录（谁查看了哪位客户）/ the audit trail: who opened which customer's file, newest first."""
+    from server.admin import run_audit
+    from server.audit import AuditFilter
+    from server.matching import normalize_plate
+
+    where = AuditFilter(
+        customer,
+        normalize_plate(plate) if plate else None,
+        who,
+        action,
+        since.date() if since else None,
+        until.date() if until else None,
+    )
+    raise typer.Exit(run_audit(_server_settings(), where, limit=limit, echo=typer.echo))
+
+
 @bench_app.command("edge")
 def bench_edge(
     as_json: Annotated[bool, typer.Option("--json", help="print only the JSON object")] = False,

@@ -1,5 +1,5 @@
-"""What the `dealergate import`, `dealergate db` and `dealergate server user` commands do, so that cli.py
-only parses arguments."""
+"""What the `dealergate import`, `dealergate db` and `dealergate server user|audit` commands do, so
+that cli.py only parses arguments."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import getpass
 from collections.abc import Callable
 from pathlib import Path
 
+from server.audit import AuditFilter, query_audit, record_audit_reading
 from server.config import ServerSettings
 from server.db import make_engine, session_scope
 from server.importer import FileProblem, import_file
@@ -117,3 +118,21 @@ _DONE = {
     "disable": "已停用，已登录的设备立即退出 / disabled; signed-in devices are logged out",
     "enable": "已启用 / enabled",
 }
+
+
+def run_audit(settings: ServerSettings, where: AuditFilter, *, limit: int, echo: Echo) -> int:
+    """Print the audit rows `where` selects, newest first, one per line (this reading is recorded)."""
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_database(engine)
+        with session_scope(engine) as db:
+            entries = query_audit(db, where, settings.tz, limit=limit)
+            record_audit_reading(db, f"cli:{getpass.getuser()}", "admin", where)
+    finally:
+        engine.dispose()
+    for e in entries:
+        at = e.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M:%S")
+        customer = f"#{e.customer_id} {e.customer_name or ''}".strip() if e.customer_id else "-"
+        echo(f"{at}  {e.who:<16} {e.role:<12} {e.action:<18} {customer:<16} {e.plate or '-':<9} {e.detail}")
+    echo(f"{len(entries)} 条 / rows ({where.describe()})")
+    return 0

@@ -321,3 +321,6 @@ def test_arrivals_list_per_role(app_client: TestClient) -> None:
     assert mine["vehicle"]["id"] is not None, "the tablet names the car by id (quotes, contacts)"
     assert reception.get("/api/v1/arrivals", params={"date": "2001-01-01"}).json()["arrivals"] == []
     assert reception.get("/api/v1/arrivals", params={"date": "not-a-date"}).status_code == 422
+    for extreme in ("0001-01-01", "9999-12-31"):  # their bounds in UTC do not exist: was a 500
+        refused = reception.get("/api/v1/arrivals", params={"date": extreme})
+        assert refused.status_code == 422 and "日期超出范围" in refused.text, extreme

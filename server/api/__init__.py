@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from server.api import (
     advisor,
     arrivals,
+    audit,
     auth,
     customers,
     dashboard,
@@ -26,6 +27,7 @@ def build_router() -> APIRouter:
     for module in (
         auth,
         arrivals,
+        audit,
         customers,
         advisor,
         dashboard,

@@ -3,7 +3,6 @@ which car an arrival was."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -11,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import select
 
 from server.alerts import build_alerts, list_alerts
-from server.api.deps import HubDep, SessionDep, SettingsDep
+from server.api.deps import HubDep, LocalDay, SessionDep, SettingsDep
 from server.audit import customer_ids_of, record_access
 from server.auth import STAFF_ROLES, StaffSession, require_roles
 from server.corrections import UnknownPlate, correct_match
@@ -33,7 +32,7 @@ def arrivals(
     db: SessionDep,
     settings: SettingsDep,
     staff: StaffDep,
-    date: Annotated[dt.date | None, Query(description="local date, default today")] = None,
+    date: Annotated[LocalDay | None, Query(description="local date, default today")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> dict[str, Any]:
     """Alerted arrivals of `date`, newest first; advisors and managers get the advisor payload."""
