@@ -92,6 +92,7 @@ def _banner(base: str, mqtt_url: str) -> str:
   等候区屏 Kiosk        {base}/kiosk
   顾问平板 Advisor      {base}/advisor
   经理看板 Dashboard    {base}/dashboard
+  审计记录 Audit trail  {base}/audit
   健康检查 Health       {base}/healthz
   MQTT broker           {mqtt_url}
   演示账号 Demo logins:

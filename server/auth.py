@@ -28,6 +28,7 @@ _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
 FRONTDESK_ROLES = frozenset({Role.RECEPTIONIST, Role.MANAGER, Role.ADMIN})
 ADVISOR_ROLES = frozenset({Role.ADVISOR, Role.MANAGER, Role.ADMIN})
+MANAGER_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 STAFF_ROLES = frozenset(Role)
 
 

@@ -1,21 +1,23 @@
-"""Reading the audit trail: who opened which customer's file, for managers and admins (PIPL)."""
+"""Reading the audit trail: who opened which customer's file, for managers and admins (PIPL);
+the API and its page (/audit)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from server.api.deps import MAX_ROW_ID, LocalDay, SessionDep, SettingsDep
+from server.api.pages import _staff_page
 from server.audit import AuditFilter, query_audit, record_audit_reading
-from server.auth import StaffSession, require_roles
+from server.auth import MANAGER_ROLES, StaffSession, require_roles
 from server.matching import normalize_plate
-from server.models import Role
 
-router = APIRouter(prefix="/api/v1", tags=["audit"])
-Reviewer = Annotated[StaffSession, Depends(require_roles(frozenset({Role.MANAGER, Role.ADMIN})))]
+router = APIRouter(tags=["audit"])
+Reviewer = Annotated[StaffSession, Depends(require_roles(MANAGER_ROLES))]
 
 
 class AuditRow(BaseModel):
@@ -37,7 +39,7 @@ class AuditPage(BaseModel):
     """Pass as `before` for the next, older page; null when this page is the last."""
 
 
-@router.get("/audit")
+@router.get("/api/v1/audit")
 def audit_trail(
     db: SessionDep,
     settings: SettingsDep,
@@ -71,3 +73,8 @@ def audit_trail(
         entries=[AuditRow(**vars(e)) for e in entries],
         next_before=entries[-1].id if len(entries) == limit else None,
     )
+
+
+@router.get("/audit", include_in_schema=False)
+def audit_page(request: Request) -> Response:
+    return _staff_page(request, "audit.html", MANAGER_ROLES)

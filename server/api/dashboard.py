@@ -17,14 +17,13 @@ from server import sites, stats
 from server.api.deps import SessionDep, SettingsDep
 from server.api.fields import SITE_CODE
 from server.api.pages import _staff_page
-from server.auth import StaffSession, require_roles
+from server.auth import MANAGER_ROLES, StaffSession, require_roles
 from server.db import local_today
 from server.logs import log_event
-from server.models import AuditLog, Role, Site
+from server.models import AuditLog, Site
 
 router = APIRouter(tags=["dashboard"])
 log = logging.getLogger(__name__)
-MANAGER_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 Manager = Annotated[StaffSession, Depends(require_roles(MANAGER_ROLES))]
 Weeks = Annotated[int, Query(ge=1, le=53, description="complete weeks before this one")]
 Days = Annotated[int, Query(ge=1, le=92, description="days of arrivals, today included")]

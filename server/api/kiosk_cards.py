@@ -13,10 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, func, select
 
 from server import kiosk_cards
-from server.api.dashboard import MANAGER_ROLES, Manager
+from server.api.dashboard import Manager
 from server.api.deps import MAX_ROW_ID, RowId, SessionDep, SettingsDep
 from server.api.fields import screen_text
 from server.api.pages import _staff_page
+from server.auth import MANAGER_ROLES
 from server.db import local_today, utc_now
 from server.models import KioskCard, Vehicle
 

@@ -44,6 +44,7 @@ PAGES = [  # (screenshot name, path, demo role that logs in, or None); live scre
     ("kiosk", "/kiosk", None),
     ("advisor", "/advisor", "advisor"),
     ("dashboard", "/dashboard", "manager"),
+    ("audit", "/audit", "manager"),
     ("index", "/", None),
     ("login", "/login", None),
 ]
@@ -65,7 +66,7 @@ def _wait_ready(page: Page, name: str) -> None:
     elif name == "kiosk":
         wait_live(page)
         expect(page.locator(".attract .slide.on")).to_be_visible()
-    elif name == "dashboard":
+    elif name in ("dashboard", "audit"):
         expect(page.locator("body")).to_have_attribute("data-ready", "true")
     else:
         wait_live(page)
