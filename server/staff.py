@@ -25,6 +25,14 @@ class StaffAccountError(ValueError):
     """A change that cannot be made; the message says why, in Chinese and English."""
 
 
+class UnknownStaff(StaffAccountError):
+    """No account has that login."""
+
+
+class StaffExists(StaffAccountError):
+    """The login is taken."""
+
+
 @dataclass(frozen=True)
 class StaffRow:
     username: str
@@ -35,8 +43,16 @@ class StaffRow:
 
 
 def list_users(db: Session) -> list[StaffRow]:
-    users = db.exec(select(StaffUser).order_by(StaffUser.username)).all()
-    return [StaffRow(u.username, u.display_name, Role(u.role), u.site, u.active) for u in users]
+    return [row_of(u) for u in db.exec(select(StaffUser).order_by(StaffUser.username)).all()]
+
+
+def row_of(user: StaffUser) -> StaffRow:
+    return StaffRow(user.username, user.display_name, Role(user.role), user.site, user.active)
+
+
+def get_user(db: Session, username: str) -> StaffUser:
+    """The account with this login, else `UnknownStaff`."""
+    return _user(db, username)
 
 
 def add_user(
@@ -48,7 +64,7 @@ def add_user(
             "2-32 lower-case letters, digits or _.-, starting with a letter or digit"
         )
     if db.exec(select(StaffUser).where(StaffUser.username == username)).first() is not None:
-        raise StaffAccountError(f"用户 {username} 已存在 / user {username} already exists")
+        raise StaffExists(f"用户 {username} 已存在 / user {username} already exists")
     name = display_name.strip()
     if not 1 <= len(name) <= 32:
         raise StaffAccountError("显示名须为 1-32 个字 / the display name must be 1-32 characters")
@@ -83,7 +99,7 @@ def set_active(db: Session, username: str, active: bool, *, by: str) -> None:
 def _user(db: Session, username: str) -> StaffUser:
     user = db.exec(select(StaffUser).where(StaffUser.username == username)).first()
     if user is None:
-        raise StaffAccountError(f"没有用户 {username} / no user {username}")
+        raise UnknownStaff(f"没有用户 {username} / no user {username}")
     return user
 
 
@@ -104,5 +120,6 @@ def _checked_password(password: str) -> str:
 
 
 def _audit(db: Session, by: str, action: str, detail: str) -> None:
+    """`by`: the admin's login, or `cli:<system user>` from the command line."""
     db.add(AuditLog(who=by[:32], role="admin", action=action, detail=detail[:200]))
     db.flush()

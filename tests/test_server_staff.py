@@ -162,3 +162,45 @@ def test_a_new_password_a_new_role_or_disabling_ends_open_sessions(
     with Session(client.app.state.engine) as s:
         actions = [a.action for a in s.exec(select(AuditLog).where(AuditLog.detail.startswith("adv.zhao")))]
     assert actions == ["staff.add", "staff.password", "staff.role", "staff.disable", "staff.enable"]
+
+
+def test_admins_manage_accounts_from_the_api(server: tuple[TestClient, dict[str, str]]) -> None:
+    client, _ = server
+    admin = log_in(client, "admin", "dealergate")
+    assert log_in(client, "manager", "dealergate").get("/api/v1/staff").status_code == 403
+    listed = admin.get("/api/v1/staff").json()
+    assert {"username": "reception", "display_name": "前台 林晓雯", "role": "receptionist", "site": "demo",
+            "active": True} in listed  # fmt: skip
+
+    new = {
+        "username": "adv.sun",
+        "display_name": "续保专员 孙丽",
+        "role": "advisor",
+        "password": "sun-advisor",
+    }
+    created = admin.post("/api/v1/staff", json=new)
+    assert created.status_code == 201 and created.json()["site"] == "demo", created.text
+    assert admin.post("/api/v1/staff", json=new).status_code == 409
+    for bad, says in (
+        ({**new, "username": "adv.qian", "role": "boss"}, "unknown role"),
+        ({**new, "username": "adv.qian", "password": "short"}, "8 to 128"),
+        ({**new, "username": "Adv Qian"}, "invalid username"),
+    ):
+        res = admin.post("/api/v1/staff", json=bad)
+        assert res.status_code == 422 and says in res.json()["detail"], res.text
+    assert admin.post("/api/v1/staff", json={**new, "username": "adv.qian", "extra": 1}).status_code == 422
+
+    sun = log_in(client, "adv.sun", "sun-advisor")
+    # a refused change writes nothing, not even the part that was fine
+    res = admin.patch("/api/v1/staff/adv.sun", json={"role": "manager", "password": "short"})
+    assert res.status_code == 422
+    assert sun.get("/api/v1/me").json()["role"] == "advisor", "the role change was rolled back"
+    assert admin.patch("/api/v1/staff/adv.sun", json={"active": False}).json()["active"] is False
+    assert sun.get("/api/v1/me").status_code == 401
+    assert admin.patch("/api/v1/staff/ghost", json={"active": True}).status_code == 404
+    for own in ({"active": False}, {"role": "manager"}):
+        res = admin.patch("/api/v1/staff/admin", json=own)
+        assert res.status_code == 409 and "your own" in res.json()["detail"]
+    with Session(client.app.state.engine) as s:
+        rows = s.exec(select(AuditLog).where(AuditLog.detail.startswith("adv.sun"))).all()
+    assert [(r.who, r.action) for r in rows] == [("admin", "staff.add"), ("admin", "staff.disable")]

@@ -18,6 +18,7 @@ from server.api import (
     kiosk_content,
     pages,
     sites,
+    staff,
     ws,
 )
 
@@ -36,6 +37,7 @@ def build_router() -> APIRouter:
         kiosk_content,
         kiosk_cards,
         sites,
+        staff,
         health,
         ws,
         pages,

@@ -45,6 +45,7 @@ PAGES = [  # (screenshot name, path, demo role that logs in, or None); live scre
     ("advisor", "/advisor", "advisor"),
     ("dashboard", "/dashboard", "manager"),
     ("audit", "/audit", "manager"),
+    ("staff", "/staff", "admin"),
     ("index", "/", None),
     ("login", "/login", None),
 ]
@@ -66,7 +67,7 @@ def _wait_ready(page: Page, name: str) -> None:
     elif name == "kiosk":
         wait_live(page)
         expect(page.locator(".attract .slide.on")).to_be_visible()
-    elif name in ("dashboard", "audit"):
+    elif name in ("dashboard", "audit", "staff"):
         expect(page.locator("body")).to_have_attribute("data-ready", "true")
     else:
         wait_live(page)
