@@ -3,7 +3,6 @@ the API and its page (/audit)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -12,7 +11,7 @@ from pydantic import BaseModel
 
 from server.api.deps import MAX_ROW_ID, LocalDay, SessionDep, SettingsDep
 from server.api.pages import _staff_page
-from server.audit import AuditFilter, query_audit, record_audit_reading
+from server.audit import AuditEntry, AuditFilter, query_audit, record_audit_reading
 from server.auth import MANAGER_ROLES, StaffSession, require_roles
 from server.matching import normalize_plate
 
@@ -20,21 +19,8 @@ router = APIRouter(tags=["audit"])
 Reviewer = Annotated[StaffSession, Depends(require_roles(MANAGER_ROLES))]
 
 
-class AuditRow(BaseModel):
-    id: int
-    at: dt.datetime
-    who: str
-    role: str
-    action: str
-    customer_id: int | None
-    customer_name: str | None
-    vehicle_id: int | None
-    plate: str | None
-    detail: str
-
-
 class AuditPage(BaseModel):
-    entries: list[AuditRow]
+    entries: list[AuditEntry]
     next_before: int | None
     """Pass as `before` for the next, older page; null when this page is the last."""
 
@@ -70,7 +56,7 @@ def audit_trail(
     entries = query_audit(db, where, settings.tz, limit=limit, before_id=before)
     record_audit_reading(db, staff.username, staff.role.value, where)
     return AuditPage(
-        entries=[AuditRow(**vars(e)) for e in entries],
+        entries=entries,
         next_before=entries[-1].id if len(entries) == limit else None,
     )
 

@@ -16,6 +16,7 @@ from server.models import Role
 from server.staff import (
     StaffAccountError,
     StaffExists,
+    StaffRow,
     UnknownStaff,
     add_user,
     get_user,
@@ -31,14 +32,6 @@ ADMIN_ROLES = frozenset({Role.ADMIN})
 Admin = Annotated[StaffSession, Depends(require_roles(ADMIN_ROLES))]
 Login = Annotated[str, Path(min_length=1, max_length=32, description="the account's login")]
 Password = Annotated[str, Field(min_length=1, max_length=256, description="8-128 characters")]
-
-
-class StaffOut(BaseModel):
-    username: str
-    display_name: str
-    role: Role
-    site: str | None
-    active: bool
 
 
 class StaffCreate(BaseModel):
@@ -69,12 +62,12 @@ def _refused(exc: StaffAccountError) -> HTTPException:
 
 
 @router.get("/api/v1/staff")
-def staff_accounts(db: SessionDep, admin: Admin) -> list[StaffOut]:
-    return [StaffOut(**vars(row)) for row in list_users(db)]
+def staff_accounts(db: SessionDep, admin: Admin) -> list[StaffRow]:
+    return list_users(db)
 
 
 @router.post("/api/v1/staff", status_code=status.HTTP_201_CREATED)
-def add_staff_account(body: StaffCreate, db: SessionDep, request: Request, admin: Admin) -> StaffOut:
+def add_staff_account(body: StaffCreate, db: SessionDep, request: Request, admin: Admin) -> StaffRow:
     site = body.site or request.app.state.settings.site
     try:
         user = add_user(
@@ -82,11 +75,11 @@ def add_staff_account(body: StaffCreate, db: SessionDep, request: Request, admin
         )
     except StaffAccountError as exc:
         raise _refused(exc) from exc
-    return StaffOut(**vars(row_of(user)))
+    return row_of(user)
 
 
 @router.patch("/api/v1/staff/{username}")
-def change_staff_account(username: Login, body: StaffChange, db: SessionDep, admin: Admin) -> StaffOut:
+def change_staff_account(username: Login, body: StaffChange, db: SessionDep, admin: Admin) -> StaffRow:
     """A new password, role or active flag ends that person's open sessions at once. An admin
     cannot disable their own account or change their own role (nobody would be left to undo it)."""
     if username == admin.username and (body.role is not None or body.active is False):
@@ -104,7 +97,7 @@ def change_staff_account(username: Login, body: StaffChange, db: SessionDep, adm
             set_active(db, username, body.active, by=admin.username)
     except StaffAccountError as exc:
         raise _refused(exc) from exc
-    return StaffOut(**vars(row_of(get_user(db, username))))
+    return row_of(get_user(db, username))
 
 
 @router.get("/staff", include_in_schema=False)

@@ -20,13 +20,7 @@
   const actionText = (a) => (known(`audit.action.${a}`) ? I18N.t(`audit.action.${a}`) : a);
   const roleText = (r) => (known(`audit.role.${r}`) ? I18N.t(`audit.role.${r}`) : r);
 
-  function status(key, vars, error) {
-    const node = document.querySelector("[data-slot=status]");
-    node.dataset.i18n = key;
-    if (vars) node.dataset.i18nVars = JSON.stringify(vars); else delete node.dataset.i18nVars;
-    node.textContent = I18N.t(key, vars);
-    node.classList.toggle("audit-status--error", Boolean(error));
-  }
+  const status = (key, vars, error) => DG.setStatus(document.querySelector("[data-slot=status]"), key, vars, error);
 
   function actionOptions() {
     const select = form().elements.action;
@@ -64,12 +58,6 @@
     document.body.dataset.ready = "true";
   }
 
-  /** The server's 422 detail in one line: its own message, or the field and what is wrong with it. */
-  function problem(detail) {
-    if (!Array.isArray(detail)) return String(detail || "");
-    return detail.map((d) => `${(d.loc || []).slice(-1)[0]}: ${String(d.msg).replace(/^Value error, /, "")}`).join("; ");
-  }
-
   const startLoad = DG.newestOnly();
 
   async function load(more) {
@@ -83,7 +71,7 @@
     if (!current()) return; // a newer search started while this one was on its way
     if (res && res.status === 401) { DG.toLogin(); return; }
     if (!res || !res.ok) {
-      if (res && res.status === 422) status("audit.invalid", { why: problem(res.body && res.body.detail) }, true);
+      if (res && res.status === 422) status("audit.invalid", { why: DG.reason(res.body) }, true);
       else status("audit.error", null, true);
       document.body.dataset.ready = "true";
       return;

@@ -112,6 +112,21 @@
     window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
   }
 
+  /** A server refusal in one line: its own message, or each field and what is wrong with it (422). */
+  function reason(body) {
+    const detail = body && body.detail;
+    if (!Array.isArray(detail)) return String(detail || "");
+    return detail.map((d) => `${(d.loc || []).slice(-1)[0]}: ${String(d.msg).replace(/^Value error, /, "")}`).join("; ");
+  }
+
+  /** Put a translated message in a status line; it stays translated across a language switch. */
+  function setStatus(node, key, vars, error) {
+    node.dataset.i18n = key;
+    if (vars) node.dataset.i18nVars = JSON.stringify(vars); else delete node.dataset.i18nVars;
+    node.textContent = I18N.t(key, vars);
+    node.classList.toggle("status--error", Boolean(error));
+  }
+
   /** Failed (re)connections in a row after which a screen says "offline" rather than "reconnecting". */
   const OFFLINE_AFTER = 2;
 
@@ -271,6 +286,6 @@
     setInterval(tick, 5000);
   }
 
-  window.DG = { el, plateBadge, plateColor, formatPlate, timeHM, relTime, tierKey, siteBadge, api, newestOnly, toLogin,
+  window.DG = { el, plateBadge, plateColor, formatPlate, timeHM, relTime, tierKey, siteBadge, api, newestOnly, toLogin, reason, setStatus,
     LiveSocket, Chime, connectionIndicator, mountStaffHeader, startClock };
 })();

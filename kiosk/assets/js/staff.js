@@ -11,20 +11,7 @@
   const roleText = (r) => I18N.t(`audit.role.${r}`);
   const form = () => document.querySelector("[data-slot=add]");
 
-  function status(key, vars, error) {
-    const node = document.querySelector("[data-slot=status]");
-    node.dataset.i18n = key;
-    if (vars) node.dataset.i18nVars = JSON.stringify(vars); else delete node.dataset.i18nVars;
-    node.textContent = I18N.t(key, vars);
-    node.classList.toggle("audit-status--error", Boolean(error));
-  }
-
-  /** The server's reason in one line: its own message, or each field and what is wrong with it. */
-  function reason(body) {
-    const detail = body && body.detail;
-    if (!Array.isArray(detail)) return String(detail || "");
-    return detail.map((d) => `${(d.loc || []).slice(-1)[0]}: ${String(d.msg).replace(/^Value error, /, "")}`).join("; ");
-  }
+  const status = (key, vars, error) => DG.setStatus(document.querySelector("[data-slot=status]"), key, vars, error);
 
   function roleSelect(value, attrs) {
     const select = el("select", attrs, ...ROLES.map((r) => el("option", { value: r, text: roleText(r) })));
@@ -35,7 +22,7 @@
   async function change(username, patch, doneKey) {
     const res = await DG.api(`/api/v1/staff/${encodeURIComponent(username)}`, { method: "PATCH", json: patch }).catch(() => null);
     if (res && res.status === 401) { DG.toLogin(); return; }
-    if (!res || !res.ok) { status("staff.refused", { why: res ? reason(res.body) : I18N.t("login.network") }, true); await load(); return; }
+    if (!res || !res.ok) { status("staff.refused", { why: res ? DG.reason(res.body) : I18N.t("login.network") }, true); await load(); return; }
     status(doneKey, { user: username });
     await load();
   }
@@ -87,7 +74,7 @@
       role: f.elements.role.value, password: f.elements.password.value };
     const res = await DG.api("/api/v1/staff", { method: "POST", json: body }).catch(() => null);
     if (res && res.status === 401) { DG.toLogin(); return; }
-    if (!res || !res.ok) { status("staff.refused", { why: res ? reason(res.body) : I18N.t("login.network") }, true); return; }
+    if (!res || !res.ok) { status("staff.refused", { why: res ? DG.reason(res.body) : I18N.t("login.network") }, true); return; }
     f.reset();
     status("staff.done.add", { user: body.username });
     await load();
