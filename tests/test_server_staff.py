@@ -9,13 +9,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
+from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 from typer.testing import CliRunner
 
+import server.api.ws as ws_module
 from dealergate.cli import app as cli
 from server.config import ServerSettings
 from server.main import create_app
 from server.models import AuditLog, StaffUser
+from server.push import Audience
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +207,29 @@ def test_admins_manage_accounts_from_the_api(server: tuple[TestClient, dict[str,
     with Session(client.app.state.engine) as s:
         rows = s.exec(select(AuditLog).where(AuditLog.detail.startswith("adv.sun"))).all()
     assert [(r.who, r.action) for r in rows] == [("admin", "staff.add"), ("admin", "staff.disable")]
+
+
+def test_an_open_screen_socket_closes_at_its_next_push_once_the_account_is_disabled(
+    server: tuple[TestClient, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, env = server
+    monkeypatch.setattr(ws_module, "RECHECK_S", 0.0)  # check before every push, not every 30 s
+    hub = client.app.state.hub
+
+    # the tablet's socket runs on its own test client's event loop: publish there, as the server's
+    # single loop does in production
+    def publish(ws: WebSocketTestSession, n: int) -> None:
+        ws.portal.call(hub.publish, Audience.ADVISOR, {"type": "probe", "data": n})
+
+    assert user_cli(env, "add", "adv.wu", "--name", "续保专员 吴", "--role", "advisor", "--password-stdin",
+                    password="advisor-wu")[0] == 0  # fmt: skip
+    tablet = log_in(client, "adv.wu", "advisor-wu")
+    with tablet.websocket_connect("/ws/advisor") as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+        publish(ws, 1)
+        assert ws.receive_json() == {"type": "probe", "data": 1}
+        assert user_cli(env, "disable", "adv.wu")[0] == 0
+        publish(ws, 2)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 1008

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +27,10 @@ from server.push import Audience, PushHub, Subscriber
 
 router = APIRouter(tags=["push"])
 SNAPSHOT_LIMIT = {Audience.FRONTDESK: 50, Audience.ADVISOR: 50, Audience.KIOSK: 1}
+RECHECK_S = 30.0
+"""A staff socket's login is checked again before a push when the last check is older than this:
+an account disabled (or given a new password or role) since the handshake gets no more pushes
+after that and its socket is closed (1008; the page then finds itself logged out)."""
 
 
 def _snapshot(websocket: WebSocket, audience: Audience, staff: StaffSession | None) -> list[dict[str, Any]]:
@@ -55,6 +60,7 @@ async def _serve(websocket: WebSocket, audience: Audience, staff: StaffSession |
     who = staff.username if staff is not None else audience.value
     sub: Subscriber = hub.subscribe(audience, who)  # before the snapshot: nothing falls in between
     closed = asyncio.create_task(_wait_for_disconnect(websocket))
+    checked_at = time.monotonic()
     try:
         await _send(
             websocket,
@@ -70,6 +76,11 @@ async def _serve(websocket: WebSocket, audience: Audience, staff: StaffSession |
             if message is None:  # server shutting down, or this screen fell too far behind
                 await websocket.close(code=status.WS_1012_SERVICE_RESTART)
                 return
+            if staff is not None and time.monotonic() - checked_at >= RECHECK_S:
+                if await run_in_threadpool(staff_of, websocket) is None:
+                    await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+                    return
+                checked_at = time.monotonic()
             await _send(websocket, message)
     except (WebSocketDisconnect, RuntimeError):
         return  # the screen went away mid-send; it reconnects by itself
@@ -80,8 +91,8 @@ async def _serve(websocket: WebSocket, audience: Audience, staff: StaffSession |
 
 async def _staff_for(websocket: WebSocket, roles: frozenset[Role]) -> StaffSession | None:
     """The logged-in staff member allowed on this socket, or None (wrong role, foreign origin, an
-    account disabled or changed since login). Checked at the handshake: an open socket of an
-    account disabled later gets no more than what it would have had until its next reconnect."""
+    account disabled or changed since login). Checked at the handshake, and again before pushes
+    (RECHECK_S)."""
     origin = websocket.headers.get("origin")
     if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
         return None  # a page of another site riding on the staff cookie
