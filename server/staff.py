@@ -75,11 +75,12 @@ def add_user(
     return user
 
 
-def set_password(db: Session, username: str, password: str, *, by: str) -> None:
+def set_password(db: Session, username: str, password: str, *, by: str, by_role: str = "admin") -> None:
+    """`by_role`: the role of whoever sets it (a person changing their own password keeps theirs)."""
     user = _user(db, username)
     user.password_hash = hash_password(_checked_password(password))
     db.add(user)
-    _audit(db, by, "staff.password", username)
+    _audit(db, by, "staff.password", username, role=by_role)
 
 
 def set_role(db: Session, username: str, role: str, *, by: str) -> None:
@@ -119,7 +120,7 @@ def _checked_password(password: str) -> str:
     return password
 
 
-def _audit(db: Session, by: str, action: str, detail: str) -> None:
-    """`by`: the admin's login, or `cli:<system user>` from the command line."""
-    db.add(AuditLog(who=by[:32], role="admin", action=action, detail=detail[:200]))
+def _audit(db: Session, by: str, action: str, detail: str, *, role: str = "admin") -> None:
+    """`by`: the admin's login, `cli:<system user>` from the command line, or the person themselves."""
+    db.add(AuditLog(who=by[:32], role=role, action=action, detail=detail[:200]))
     db.flush()

@@ -233,3 +233,35 @@ def test_an_open_screen_socket_closes_at_its_next_push_once_the_account_is_disab
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
     assert closed.value.code == 1008
+
+
+def test_a_person_changes_their_own_password_and_stays_in_on_this_device_only(
+    server: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, env = server
+    assert user_cli(env, "add", "fd.he", "--name", "前台 何", "--role", "receptionist", "--password-stdin",
+                    password="front-he-1")[0] == 0  # fmt: skip
+    desk, phone = log_in(client, "fd.he", "front-he-1"), log_in(client, "fd.he", "front-he-1")
+    for body, code, says in (
+        ({"current": "wrong-one", "new": "front-he-2"}, 403, "当前密码不正确"),
+        ({"current": "front-he-1", "new": "front-he-1"}, 422, "must differ"),
+        ({"current": "front-he-1", "new": "short"}, 422, "8 to 128"),
+    ):
+        res = desk.post("/api/v1/me/password", json=body)
+        assert res.status_code == code and says in res.text, res.text
+    changed = desk.post("/api/v1/me/password", json={"current": "front-he-1", "new": "front-he-2"})
+    assert changed.status_code == 200 and changed.json()["username"] == "fd.he"
+    assert desk.get("/api/v1/me").status_code == 200, "this device got a new session"
+    assert phone.get("/api/v1/me").status_code == 401, "the other device is logged out"
+    assert log_in(client, "fd.he", "front-he-2").get("/api/v1/me").status_code == 200
+    assert (
+        TestClient(client.app)
+        .post("/api/v1/me/password", json={"current": "a", "new": "bbbbbbbb"})
+        .status_code
+        == 401
+    )
+    with Session(client.app.state.engine) as s:
+        row = s.exec(
+            select(AuditLog).where(AuditLog.action == "staff.password", AuditLog.detail == "fd.he")
+        ).one()
+    assert (row.who, row.role) == ("fd.he", "receptionist")

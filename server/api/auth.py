@@ -6,7 +6,7 @@ import logging
 import math
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
 from server.api.deps import SessionDep, SettingsDep
@@ -23,6 +23,7 @@ from server.config import ServerSettings
 from server.login_throttle import LoginThrottle
 from server.logs import log_event
 from server.models import Role, StaffUser
+from server.staff import StaffAccountError, set_password
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 log = logging.getLogger(__name__)
@@ -66,6 +67,14 @@ class LoginLocked(Exception):
         return (
             f"too many failed logins from this device: try again in {minutes} min / "
             f"登录失败次数过多，请 {minutes} 分钟后再试"
+        )
+
+    def as_http(self) -> HTTPException:
+        """429 with the message and a Retry-After header."""
+        return HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            self.message(),
+            headers={"Retry-After": str(self.retry_after_s)},
         )
 
 
@@ -124,13 +133,45 @@ def login(
     try:
         user = authenticate(db, body.username, body.password, request)
     except LoginLocked as locked:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            locked.message(),
-            headers={"Retry-After": str(locked.retry_after_s)},
-        ) from locked
+        raise locked.as_http() from locked
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password / 用户名或密码错误")
+    return _me(start_session(response, user, request, settings))
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current: str = Field(min_length=1, max_length=128)
+    new: str = Field(min_length=1, max_length=256, description="8-128 characters")
+
+
+@router.post("/me/password")
+def change_my_password(
+    body: PasswordChange,
+    request: Request,
+    response: Response,
+    db: SessionDep,
+    settings: SettingsDep,
+    staff: Staff,
+) -> Me:
+    """The logged-in person sets a new password, proving the current one (a wrong one counts as a
+    failed login). This device gets a new session; the person's other devices are logged out."""
+    try:
+        user = authenticate(db, staff.username, body.current, request)
+    except LoginLocked as locked:
+        raise locked.as_http() from locked
+    if user is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "current password is wrong / 当前密码不正确")
+    if body.new == body.current:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "the new password must differ from the current one / 新密码不能与当前密码相同",
+        )
+    try:
+        set_password(db, user.username, body.new, by=user.username, by_role=user.role)
+    except StaffAccountError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     return _me(start_session(response, user, request, settings))
 
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from server.api.auth import LoginLocked, LoginRequest, authenticate, home_of, start_session
 from server.api.deps import SessionDep, SettingsDep
-from server.auth import ADVISOR_ROLES, FRONTDESK_ROLES, staff_of
+from server.auth import ADVISOR_ROLES, FRONTDESK_ROLES, STAFF_ROLES, staff_of
 from server.config import DEFAULT_KIOSK_TOKEN
 from server.models import Role
 
@@ -159,6 +159,12 @@ def frontdesk_page(request: Request) -> Response:
 @router.get("/advisor")
 def advisor_page(request: Request) -> Response:
     return _staff_page(request, "advisor.html", ADVISOR_ROLES)
+
+
+@router.get("/account")
+def account_page(request: Request) -> Response:
+    """Any staff member: change their own password."""
+    return _staff_page(request, "account.html", STAFF_ROLES)
 
 
 @router.get("/kiosk")

@@ -46,6 +46,7 @@ PAGES = [  # (screenshot name, path, demo role that logs in, or None); live scre
     ("dashboard", "/dashboard", "manager"),
     ("audit", "/audit", "manager"),
     ("staff", "/staff", "admin"),
+    ("account", "/account", "receptionist"),
     ("index", "/", None),
     ("login", "/login", None),
 ]
@@ -62,6 +63,8 @@ def _wait_ready(page: Page, name: str) -> None:
     """Wait until the page has done its start-up requests (health, login, catalogue, socket)."""
     if name == "index":
         expect(page.locator("[data-slot=h-mqtt]")).to_have_attribute("data-ok", "true")
+    elif name == "account":
+        expect(page.locator("[data-slot=user]")).not_to_be_empty()
     elif name == "login":
         expect(page.locator("[data-slot=form]")).to_be_visible()
     elif name == "kiosk":

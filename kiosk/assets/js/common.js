@@ -258,12 +258,16 @@
     return (next, s) => { state = next; secs = s || 0; render(); };
   }
 
-  /** Fill the header's user slot and wire the log-out button. */
+  /** Fill the header's user slot (a link to change one's password) and wire the log-out button. */
   async function mountStaffHeader() {
     const slot = document.querySelector("[data-slot=user]");
     const res = await api("/api/v1/me").catch(() => null);
     if (!res || res.status === 401) { toLogin(); return null; }
-    if (slot && res.body) slot.textContent = res.body.display_name;
+    if (slot && res.body) {
+      slot.replaceChildren(window.location.pathname === "/account" ? res.body.display_name
+        : el("a", { href: "/account", class: "topbar__account", "data-i18n-title": "account.title",
+          title: I18N.t("account.title"), text: res.body.display_name }));
+    }
     const out = document.querySelector("[data-action=logout]");
     if (out) {
       out.addEventListener("click", async () => {
