@@ -303,11 +303,10 @@ def server_audit(
     """查看审计记录（谁查看了哪位客户）/ the audit trail: who opened which customer's file, newest first."""
     from server.admin import run_audit
     from server.audit import AuditFilter
-    from server.matching import normalize_plate
 
     where = AuditFilter(
         customer,
-        normalize_plate(plate) if plate else None,
+        plate or None,
         who,
         action,
         since.date() if since else None,

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from server.auth import StaffSession
 from server.db import local_day_bounds
 from server.logs import log_event
+from server.matching import normalize_plate
 from server.models import AuditLog, Customer, Vehicle
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,8 @@ def query_audit(
         .join(Vehicle, col(Vehicle.id) == col(AuditLog.vehicle_id), isouter=True)
     )
     if where.plate is not None:
-        owner = db.exec(select(Vehicle.customer_id).where(Vehicle.plate == where.plate)).first()
+        plate = normalize_plate(where.plate)  # as typed: `粤A·12345`, lower case
+        owner = db.exec(select(Vehicle.customer_id).where(Vehicle.plate == plate)).first()
         if owner is None:  # no such car, or no owner on file: nobody's file was opened through it
             return []
         query = query.where(col(AuditLog.customer_id) == owner)

@@ -13,7 +13,6 @@ from server.api.deps import MAX_ROW_ID, LocalDay, SessionDep, SettingsDep
 from server.api.pages import _staff_page
 from server.audit import AuditEntry, AuditFilter, query_audit, record_audit_reading
 from server.auth import MANAGER_ROLES, StaffSession, require_roles
-from server.matching import normalize_plate
 
 router = APIRouter(tags=["audit"])
 Reviewer = Annotated[StaffSession, Depends(require_roles(MANAGER_ROLES))]
@@ -50,9 +49,7 @@ def audit_trail(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"since {since} is after until {until} / 开始日期晚于结束日期",
         )
-    where = AuditFilter(
-        customer_id, normalize_plate(plate) if plate is not None else None, who, action, since, until
-    )
+    where = AuditFilter(customer_id, plate, who, action, since, until)
     entries = query_audit(db, where, settings.tz, limit=limit, before_id=before)
     record_audit_reading(db, staff.username, staff.role.value, where)
     return AuditPage(

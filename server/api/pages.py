@@ -129,8 +129,9 @@ def login_form(
 ) -> Response:
     """The login form posted by the browser itself: before its script has taken the form over (a
     quick click on a slow tablet) or where scripts are blocked. Same checks as the JSON login; on to
-    `next` or the role's home, or back to the form with `failed=1` (`locked=<seconds>` when this device has failed too often). The form says `method="post"`,
-    so a password never ends up in an address, the browser's history or a log."""
+    `next` or the role's home, or back to the form with `failed=1` (`locked=<seconds>` when this
+    device has failed too often). The form says `method="post"`, so a password never ends up in an
+    address, the browser's history or a log."""
     target = next_path if _PAGE_PATH.fullmatch(next_path) else ""
     back = f"/login?next={quote(target)}&" if target else "/login?"
     try:

@@ -23,7 +23,7 @@
         .catch(() => null);
       if (!res) { notice("login.network"); return; }
       if (res.status === 401) { DG.toLogin(); return; }
-      if (res.status === 429) { notice("login.locked", { n: Math.max(1, Math.ceil(Number(res.headers.get("Retry-After")) / 60) || 1) }); return; }
+      if (res.status === 429) { notice("login.locked", { n: DG.waitMinutes(res.headers.get("Retry-After")) }); return; }
       if (res.status === 403) { notice("account.wrongCurrent"); current.select(); return; }
       if (!res.ok) { notice("account.refused", { why: DG.reason(res.body) }); return; }
       form.reset();

@@ -119,6 +119,11 @@
     return detail.map((d) => `${(d.loc || []).slice(-1)[0]}: ${String(d.msg).replace(/^Value error, /, "")}`).join("; ");
   }
 
+  /** Whole minutes (at least 1) of a wait given in seconds (a 429's Retry-After). */
+  function waitMinutes(seconds) {
+    return Math.max(1, Math.ceil(Number(seconds) / 60) || 1);
+  }
+
   /** Put a translated message in a status line; it stays translated across a language switch. */
   function setStatus(node, key, vars, error) {
     node.dataset.i18n = key;
@@ -290,6 +295,6 @@
     setInterval(tick, 5000);
   }
 
-  window.DG = { el, plateBadge, plateColor, formatPlate, timeHM, relTime, tierKey, siteBadge, api, newestOnly, toLogin, reason, setStatus,
+  window.DG = { el, plateBadge, plateColor, formatPlate, timeHM, relTime, tierKey, siteBadge, api, newestOnly, toLogin, reason, setStatus, waitMinutes,
     LiveSocket, Chime, connectionIndicator, mountStaffHeader, startClock };
 })();

@@ -14,21 +14,14 @@
 
   function notice(key, vars) {
     const box = document.querySelector("[data-slot=notice]");
-    box.dataset.i18n = key;
-    if (vars) box.dataset.i18nVars = JSON.stringify(vars); else delete box.dataset.i18nVars;
-    box.textContent = I18N.t(key, vars);
+    DG.setStatus(box, key, vars);
     box.classList.remove("hidden");
-  }
-
-  /** Whole minutes (at least 1) of a wait given in seconds. */
-  function minutes(seconds) {
-    return Math.max(1, Math.ceil(Number(seconds) / 60) || 1);
   }
 
   document.addEventListener("DOMContentLoaded", () => {
     if (params.get("denied")) notice("login.denied");
     if (params.get("failed")) notice("login.failed"); // the browser-posted form came back
-    if (params.get("locked")) notice("login.locked", { n: minutes(params.get("locked")) });
+    if (params.get("locked")) notice("login.locked", { n: DG.waitMinutes(params.get("locked")) });
     const form = document.querySelector("[data-slot=form]");
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
@@ -39,7 +32,7 @@
       button.disabled = false;
       if (!res) { notice("login.network"); return; }
       if (res.status === 429) {
-        notice("login.locked", { n: minutes(res.headers.get("Retry-After")) });
+        notice("login.locked", { n: DG.waitMinutes(res.headers.get("Retry-After")) });
         return;
       }
       if (!res.ok) { notice("login.failed"); form.password.select(); return; }
